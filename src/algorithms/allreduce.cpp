@@ -1,0 +1,58 @@
+#include "algorithms/allreduce.hpp"
+
+#include <chrono>
+
+#include "algorithms/update_math.hpp"
+
+namespace distsgd {
+
+void AllReduceSgd::start(ReplicaView replica) {
+  // Replicas start from rank 0's parameters whatever their own initialisation.
+  comm_.broadcast(replica.params.data(), replica.params.size_bytes(), 0, "initial parameters");
+  if (!replica.buffers.empty())
+    comm_.broadcast(replica.buffers.data(), replica.buffers.size_bytes(), 0, "initial buffers");
+}
+
+void AllReduceSgd::bucket_ready(const GradBucket& bucket) {
+  pending_.push_back(comm_.iallreduce(bucket.grads.data(), bucket.grads.size(), comm::DType::f32,
+                                      comm::ReduceOp::sum,
+                                      "gradient bucket " + std::to_string(bucket.index)));
+  pending_buckets_.push_back(bucket);
+  // Open MPI progresses non-blocking collectives only inside MPI calls: poke
+  // the earlier buckets so that they move while backward computes the rest.
+  for (auto& request : pending_) request.test();
+}
+
+void AllReduceSgd::before_step(ReplicaView replica, const StepInfo&) {
+  const auto begin = std::chrono::steady_clock::now();
+  for (auto& request : pending_) request.wait();
+  exposed_comm_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+  for (auto& request : pending_) total_comm_s_ += request.elapsed_s();
+  const float inverse = 1.0f / static_cast<float>(comm_.size());
+  for (auto& bucket : pending_buckets_) math::scale(bucket.grads, inverse);
+  pending_.clear();
+  pending_buckets_.clear();
+  ++steps_;
+}
+
+void AllReduceSgd::average_buffers(ReplicaView replica) {
+  if (replica.buffers.empty() || comm_.size() == 1) return;
+  comm_.allreduce(replica.buffers.data(), replica.buffers.size(), comm::DType::f32,
+                  comm::ReduceOp::sum, "batch-norm statistics");
+  math::scale(replica.buffers, 1.0f / static_cast<float>(comm_.size()));
+}
+
+// Parameters are identical everywhere; batch-norm statistics are not (each rank
+// saw its own batches), so they are averaged, and replicas are whole again.
+bool AllReduceSgd::prepare_evaluation(ReplicaView replica, ReplicaView) {
+  average_buffers(replica);
+  return false;
+}
+
+void AllReduceSgd::finish(ReplicaView replica) { average_buffers(replica); }
+
+nlohmann::json AllReduceSgd::summary() const {
+  return {{"allreduce_exposed_s", exposed_comm_s_}, {"allreduce_total_s", total_comm_s_}};
+}
+
+}  // namespace distsgd

@@ -1,0 +1,45 @@
+#include "algorithms/update_math.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace distsgd::math {
+
+void sgd_step(std::span<float> x, std::span<const float> g, MomentumState& state,
+              const SgdHyper& hyper, double lr) {
+  if (x.size() != g.size()) throw std::invalid_argument("sgd_step: parameter and gradient sizes differ");
+  const float wd = static_cast<float>(hyper.weight_decay);
+  const float mu = static_cast<float>(hyper.momentum);
+  const float step = static_cast<float>(lr);
+  const std::size_t n = x.size();
+  if (mu == 0.0f) {
+    for (std::size_t i = 0; i < n; ++i) x[i] -= step * (g[i] + wd * x[i]);
+    return;
+  }
+  const bool first = !state.started();
+  if (first) state.buffer.resize(n);
+  if (state.buffer.size() != n) throw std::invalid_argument("sgd_step: momentum buffer size differs");
+  float* v = state.buffer.data();
+  for (std::size_t i = 0; i < n; ++i) {
+    const float d = g[i] + wd * x[i];
+    v[i] = first ? d : mu * v[i] + d;
+    x[i] -= step * (hyper.nesterov ? d + mu * v[i] : v[i]);
+  }
+}
+
+void scale(std::span<float> x, float factor) {
+  for (float& value : x) value *= factor;
+}
+
+float max_abs_difference(std::span<const float> a, std::span<const float> b) {
+  if (a.size() != b.size()) throw std::invalid_argument("max_abs_difference: sizes differ");
+  float worst = 0.0f;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const float diff = std::fabs(a[i] - b[i]);
+    if (std::isnan(diff)) return diff;  // a NaN replica is as divergent as it gets
+    if (diff > worst) worst = diff;
+  }
+  return worst;
+}
+
+}  // namespace distsgd::math

@@ -1,0 +1,91 @@
+// distsgd: distributed SGD over MPI. `distsgd train ...` under mpirun trains;
+// `distsgd info` says what it runs on.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include "cli/info.hpp"
+#include "cli/train_flags.hpp"
+#include "comm/communicator.hpp"
+#include "core/errors.hpp"
+#include "train/trainer.hpp"
+
+namespace {
+
+// This process's rank as the launcher tells it, known before MPI starts: lets
+// flag errors be printed once rather than once per rank.
+int launcher_rank() {
+  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID"})
+    if (const char* value = std::getenv(name)) return std::atoi(value);
+  return 0;
+}
+
+void print_error(int rank, int world, const std::string& message) {
+  if (world > 1) fmt::print(stderr, "distsgd: error on rank {}: {}\n", rank, message);
+  else fmt::print(stderr, "distsgd: error: {}\n", message);
+  std::fflush(stderr);
+}
+
+int run_train(const distsgd::TrainConfig& config, int* argc, char*** argv) {
+  distsgd::comm::Environment environment(argc, argv);
+  auto world = environment.world();
+  try {
+    torch::set_num_threads(config.threads);
+    const auto result = distsgd::train(config, world);
+    if (world.rank() == 0) {
+      const auto& s = result.summary;
+      fmt::print("distsgd: {} on {} rank(s): test accuracy {:.4f} after {} epoch(s), {:.1f} s training, "
+                 "{:.0f} samples/s. Results: {}/summary.json\n",
+                 config.algo, world.size(), s.at("final_test_accuracy").get<double>(),
+                 s.at("epochs").get<double>(), s.at("train_time_s").get<double>(),
+                 s.at("samples_per_s").get<double>(), config.log_dir);
+    }
+    return 0;
+  } catch (const std::exception& error) {
+    const int code = dynamic_cast<const distsgd::Error*>(&error)
+                         ? static_cast<const distsgd::Error&>(error).exit_code()
+                         : 1;
+    if (world.size() == 1) {
+      print_error(0, 1, error.what());
+      return code;
+    }
+    // Peers may be blocked waiting for this rank: end the whole job. When every
+    // rank hits the same error (a bad file), rank 0's abort usually ends the
+    // others before they print the same line again.
+    if (world.rank() != 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    print_error(world.rank(), world.size(), error.what());
+    distsgd::comm::Environment::abort(code);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"distsgd: data-parallel training with synchronous all-reduce SGD over MPI.\n"
+               "Run under mpirun, e.g.  mpirun -np 4 distsgd train --model cnn --epochs 2"};
+  app.require_subcommand(1);
+  distsgd::TrainConfig config;
+  auto* train = app.add_subcommand("train", "Train a model with the chosen method on every rank");
+  distsgd::cli::add_train_flags(*train, config);
+  auto* info = app.add_subcommand("info", "Versions of LibTorch and MPI, threads and BLAS");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    if (launcher_rank() != 0) return error.get_exit_code() == 0 ? 0 : 2;
+    const int code = app.exit(error);
+    return code == 0 ? 0 : 2;
+  }
+  if (info->parsed()) return distsgd::cli::print_info();
+  try {
+    config.validate();
+  } catch (const distsgd::Error& error) {
+    if (launcher_rank() == 0) print_error(0, 1, error.what());
+    return error.exit_code();
+  }
+  return run_train(config, &argc, &argv);
+}

@@ -1,0 +1,74 @@
+#include "cli/train_flags.hpp"
+
+namespace distsgd::cli {
+
+void add_train_flags(CLI::App& app, TrainConfig& c) {
+  app.add_option("--algo", c.algo, "Method: allreduce (synchronous all-reduce SGD)")
+      ->capture_default_str()->group("Method");
+  app.add_option("--bucket-mb", c.bucket_mb,
+                 "allreduce: gradient bucket size in MiB; a bucket is reduced as soon as backward "
+                 "has finished its gradients")
+      ->capture_default_str()->group("Method");
+
+  app.add_option("--model", c.model, "Network: mlp | cnn | resnet20 | resnet18")
+      ->capture_default_str()->group("Model and data");
+  app.add_option("--dataset", c.dataset,
+                 "fashion-mnist | mnist-idx (needs --data-dir) | cifar10 (needs --data-dir) | synthetic")
+      ->capture_default_str()->group("Model and data");
+  app.add_option("--data-dir", c.data_dir,
+                 "Directory of the data set's files (fashion-mnist default: "
+                 "/usr/share/datasets/fashion-mnist)")
+      ->group("Model and data");
+  app.add_option("--synthetic-shape", c.synthetic_shape,
+                 "synthetic data: cifar (3x32x32, 10 classes) | imagenet (3x224x224, 1000 classes)")
+      ->capture_default_str()->group("Model and data");
+  app.add_flag("!--no-augment", c.augment, "Turn off CIFAR-10 random crop and flip")->group("Model and data");
+
+  app.add_option("--epochs", c.epochs, "Epochs to train")->capture_default_str()->group("Optimisation");
+  app.add_option("--batch-size", c.batch_size, "Samples per step per worker")
+      ->capture_default_str()->group("Optimisation");
+  app.add_option("--lr", c.lr, "Base learning rate")->capture_default_str()->group("Optimisation");
+  app.add_option("--momentum", c.momentum, "SGD momentum")->capture_default_str()->group("Optimisation");
+  app.add_flag("--nesterov", c.nesterov, "Nesterov momentum")->group("Optimisation");
+  app.add_option("--weight-decay", c.weight_decay, "L2 weight decay")
+      ->capture_default_str()->group("Optimisation");
+  app.add_option("--lr-schedule", c.lr_schedule, "step (decay at --lr-decay-epochs) | cosine")
+      ->capture_default_str()->group("Optimisation");
+  app.add_option("--lr-decay-epochs", c.lr_decay_epochs, "Epochs at which step decay multiplies by --lr-decay, e.g. 30,60")
+      ->delimiter(',')->group("Optimisation");
+  app.add_option("--lr-decay", c.lr_decay, "Step decay factor")->capture_default_str()->group("Optimisation");
+  app.add_option("--warmup-epochs", c.warmup_epochs, "Linear learning-rate warm-up, in epochs (fractions allowed)")
+      ->capture_default_str()->group("Optimisation");
+  app.add_option("--lr-scaling", c.lr_scaling, "none | linear (learning rate times the number of workers)")
+      ->capture_default_str()->group("Optimisation");
+  app.add_option("--max-steps", c.max_steps, "Stop after this many steps per worker (benchmarks)")
+      ->group("Optimisation");
+
+  app.add_option("--eval-every", c.eval_every, "Evaluate on the test set every N steps (0: every epoch)")
+      ->capture_default_str()->group("Evaluation and output");
+  app.add_option("--eval-batch-size", c.eval_batch_size, "Batch size of evaluation")
+      ->capture_default_str()->group("Evaluation and output");
+  app.add_option("--target-accuracy", c.target_accuracy,
+                 "Record the training time at which test accuracy first reaches this (0..1)")
+      ->group("Evaluation and output");
+  app.add_option("--checkpoint-every", c.checkpoint_every, "Write a checkpoint every N epochs (0: never)")
+      ->capture_default_str()->group("Evaluation and output");
+  app.add_option("--log-dir", c.log_dir, "Where metrics, checkpoints and summary.json go")
+      ->capture_default_str()->group("Evaluation and output");
+  app.add_option("--resume", c.resume, "Continue from this checkpoint file")->group("Evaluation and output");
+  app.add_option("--stop-after-epoch", c.stop_after_epoch,
+                 "End this run after epoch N (with its checkpoint), as if preempted; --resume continues")
+      ->group("Evaluation and output");
+  app.add_flag("--quiet", c.quiet, "No progress line")->group("Evaluation and output");
+
+  app.add_option("--seed", c.seed, "Seed of initial weights, shuffling and augmentation")
+      ->capture_default_str()->group("Execution");
+  app.add_option("--threads", c.threads, "LibTorch threads per rank")->capture_default_str()->group("Execution");
+  app.add_option("--device", c.device, "cpu | cuda")->capture_default_str()->group("Execution");
+  app.add_option("--timeout-s", c.timeout_s,
+                 "Deadline of every wait on another rank; past it the run names the operation and the "
+                 "ranks waited for, and exits non-zero")
+      ->capture_default_str()->group("Execution");
+}
+
+}  // namespace distsgd::cli

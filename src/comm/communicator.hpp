@@ -1,0 +1,111 @@
+#pragma once
+// The comm boundary: everything distsgd sends between ranks goes through here.
+// Above this header nothing knows it is MPI (the implementation is the only
+// code that includes <mpi.h>), so another transport can be put beside it.
+//
+// Every wait has a deadline (the communicator's timeout). A missed deadline
+// throws CommTimeout naming the operation and the peer(s) waited for, never
+// hangs; an MPI error becomes CommFailure carrying MPI_Error_string.
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "core/errors.hpp"
+
+namespace distsgd::comm {
+
+enum class DType { f32, f64, i64, u8 };
+enum class ReduceOp { sum, max, min };
+
+std::size_t dtype_size(DType type);
+
+class CommFailure : public RuntimeFailure {
+ public:
+  explicit CommFailure(const std::string& what) : RuntimeFailure(what) {}
+};
+
+class CommTimeout : public CommFailure {
+ public:
+  explicit CommTimeout(const std::string& what) : CommFailure(what) {}
+};
+
+// A pending non-blocking operation. test() drives it forward (MPI progresses
+// only inside MPI calls); wait() polls it until done or until the deadline.
+class Request {
+ public:
+  Request();
+  Request(Request&&) noexcept;
+  Request& operator=(Request&&) noexcept;
+  ~Request();
+
+  bool valid() const { return impl_ != nullptr; }
+  bool test();
+  void wait();
+  // Seconds between start and completion as observed by test()/wait().
+  double elapsed_s() const;
+
+  struct Impl;
+  explicit Request(std::unique_ptr<Impl> impl);
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+class Communicator {
+ public:
+  Communicator(Communicator&&) noexcept;
+  Communicator& operator=(Communicator&&) noexcept;
+  ~Communicator();
+
+  int rank() const;
+  int size() const;
+  // The deadline of every wait on this communicator.
+  void set_timeout(std::chrono::duration<double> timeout);
+  double timeout_s() const;
+
+  // In-place reduction of `count` elements over all ranks. `what` names the
+  // operation in errors ("gradient bucket 2").
+  Request iallreduce(void* data, std::size_t count, DType type, ReduceOp op, const std::string& what);
+  void allreduce(void* data, std::size_t count, DType type, ReduceOp op, const std::string& what);
+  void broadcast(void* data, std::size_t bytes, int root, const std::string& what);
+  void barrier(const std::string& what);
+  // Gathers `bytes` from every rank into `out` (size() * bytes), in rank order.
+  void allgather(const void* in, void* out, std::size_t bytes, const std::string& what);
+
+  // Tagged point-to-point messages of raw bytes.
+  Request isend(const void* data, std::size_t bytes, int dest, int tag);
+  Request irecv(void* data, std::size_t bytes, int source, int tag);
+  void send(const void* data, std::size_t bytes, int dest, int tag);
+  void recv(void* data, std::size_t bytes, int source, int tag);
+
+  // A new communicator of the ranks that pass the same `color`, ordered by
+  // `key` (collective over this communicator).
+  Communicator split(int color, int key, const std::string& what) const;
+
+  struct Impl;
+  explicit Communicator(std::unique_ptr<Impl> impl);
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// The MPI library for the life of the process: MPI_Init_thread with
+// MPI_THREAD_MULTIPLE (checked: asynchronous methods talk from a second thread)
+// and MPI_Finalize on destruction.
+class Environment {
+ public:
+  Environment(int* argc, char*** argv);
+  ~Environment();
+  Environment(const Environment&) = delete;
+  Environment& operator=(const Environment&) = delete;
+
+  Communicator world() const;
+  // Ends every rank of the job with `code` (used after a fatal error, when
+  // peers may be blocked waiting for this rank).
+  [[noreturn]] static void abort(int code);
+  static std::string library_version();
+  static bool initialized();
+};
+
+}  // namespace distsgd::comm

@@ -1,0 +1,60 @@
+// Environment: MPI_Init_thread / MPI_Finalize for the life of the process.
+#include <mpi.h>
+
+#include "comm/communicator.hpp"
+#include "comm/mpi_check.hpp"
+#include "comm/request_impl.hpp"
+
+namespace distsgd::comm {
+
+Environment::Environment(int* argc, char*** argv) {
+  int provided = 0;
+  detail::check(MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &provided), "MPI_Init_thread");
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  if (provided < MPI_THREAD_MULTIPLE) {
+    throw CommFailure(
+        "the MPI library does not provide MPI_THREAD_MULTIPLE, which the asynchronous methods "
+        "need (Open MPI: build with --enable-mpi-thread-multiple)");
+  }
+}
+
+Environment::~Environment() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (!finalized) MPI_Finalize();
+}
+
+// A duplicate of MPI_COMM_WORLD (collective: every rank calls it at the same
+// point), so distsgd's traffic never mixes with another library's.
+Communicator Environment::world() const {
+  auto impl = std::make_unique<Communicator::Impl>();
+  detail::check(MPI_Comm_dup(MPI_COMM_WORLD, &impl->comm), "MPI_Comm_dup");
+  MPI_Comm_set_errhandler(impl->comm, MPI_ERRORS_RETURN);
+  MPI_Comm_rank(impl->comm, &impl->rank);
+  MPI_Comm_size(impl->comm, &impl->size);
+  return Communicator(std::move(impl));
+}
+
+void Environment::abort(int code) {
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (initialized) MPI_Abort(MPI_COMM_WORLD, code);
+  std::exit(code);
+}
+
+std::string Environment::library_version() {
+  char text[MPI_MAX_LIBRARY_VERSION_STRING];
+  int length = 0;
+  MPI_Get_library_version(text, &length);
+  std::string version(text, static_cast<std::size_t>(length));
+  while (!version.empty() && (version.back() == '\n' || version.back() == '\0')) version.pop_back();
+  return version;
+}
+
+bool Environment::initialized() {
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  return initialized != 0;
+}
+
+}  // namespace distsgd::comm

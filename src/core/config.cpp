@@ -1,0 +1,88 @@
+#include "core/config.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "core/errors.hpp"
+
+namespace distsgd {
+
+#define DISTSGD_CONFIG_FIELDS(X)                                                             \
+  X(algo) X(model) X(dataset) X(data_dir) X(synthetic_shape) X(augment) X(epochs)            \
+  X(batch_size) X(lr) X(momentum) X(nesterov) X(weight_decay) X(lr_schedule)                 \
+  X(lr_decay_epochs) X(lr_decay) X(warmup_epochs) X(lr_scaling) X(max_steps) X(eval_every)   \
+  X(eval_batch_size) X(target_accuracy) X(checkpoint_every) X(log_dir) X(resume)             \
+  X(stop_after_epoch) X(quiet) X(seed) X(threads) X(device) X(timeout_s) X(bucket_mb)
+
+namespace {
+template <typename T>
+void put(nlohmann::json& json, const char* key, const T& value) { json[key] = value; }
+template <typename T>
+void put(nlohmann::json& json, const char* key, const std::optional<T>& value) {
+  json[key] = value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+template <typename T>
+void get(const nlohmann::json& json, const char* key, T& value) {
+  if (json.contains(key)) value = json.at(key).get<T>();
+}
+template <typename T>
+void get(const nlohmann::json& json, const char* key, std::optional<T>& value) {
+  if (!json.contains(key)) return;
+  if (json.at(key).is_null()) value.reset();
+  else value = json.at(key).get<T>();
+}
+}  // namespace
+
+nlohmann::json TrainConfig::to_json() const {
+  nlohmann::json json;
+#define X(field) put(json, #field, field);
+  DISTSGD_CONFIG_FIELDS(X)
+#undef X
+  return json;
+}
+
+TrainConfig TrainConfig::from_json(const nlohmann::json& json) {
+  TrainConfig config;
+#define X(field) get(json, #field, config.field);
+  DISTSGD_CONFIG_FIELDS(X)
+#undef X
+  return config;
+}
+
+void TrainConfig::validate() const {
+  auto require = [](bool ok, const std::string& message) {
+    if (!ok) throw ConfigError(message);
+  };
+  require(epochs >= 1, fmt::format("--epochs must be at least 1 (got {})", epochs));
+  require(batch_size >= 1, fmt::format("--batch-size must be at least 1 (got {})", batch_size));
+  require(std::isfinite(lr) && lr >= 0, fmt::format("--lr must be a finite number >= 0 (got {})", lr));
+  require(momentum >= 0 && momentum < 1, fmt::format("--momentum must be in [0, 1) (got {})", momentum));
+  require(!nesterov || momentum > 0, "--nesterov needs --momentum > 0");
+  require(weight_decay >= 0, fmt::format("--weight-decay must be >= 0 (got {})", weight_decay));
+  require(lr_schedule == "step" || lr_schedule == "cosine",
+          "--lr-schedule must be step or cosine (got " + lr_schedule + ")");
+  require(lr_decay > 0 && lr_decay <= 1, fmt::format("--lr-decay must be in (0, 1] (got {})", lr_decay));
+  for (std::size_t i = 0; i < lr_decay_epochs.size(); ++i) {
+    require(lr_decay_epochs[i] >= 1 && (i == 0 || lr_decay_epochs[i] > lr_decay_epochs[i - 1]),
+            "--lr-decay-epochs must be increasing epoch numbers >= 1");
+  }
+  require(warmup_epochs >= 0, "--warmup-epochs must be >= 0");
+  require(lr_scaling == "none" || lr_scaling == "linear",
+          "--lr-scaling must be none or linear (got " + lr_scaling + ")");
+  require(!max_steps || *max_steps >= 1, "--max-steps must be at least 1");
+  require(eval_every >= 0, "--eval-every must be >= 0");
+  require(eval_batch_size >= 1, "--eval-batch-size must be at least 1");
+  require(!target_accuracy || (*target_accuracy > 0 && *target_accuracy <= 1),
+          "--target-accuracy must be in (0, 1]");
+  require(checkpoint_every >= 0, "--checkpoint-every must be >= 0");
+  require(!stop_after_epoch || (*stop_after_epoch >= 1 && *stop_after_epoch <= epochs),
+          "--stop-after-epoch must be between 1 and --epochs");
+  require(threads >= 1, fmt::format("--threads must be at least 1 (got {})", threads));
+  require(device == "cpu" || device == "cuda", "--device must be cpu or cuda (got " + device + ")");
+  require(timeout_s > 0, "--timeout-s must be > 0");
+  require(bucket_mb > 0, "--bucket-mb must be > 0");
+  require(!log_dir.empty(), "--log-dir must not be empty");
+}
+
+}  // namespace distsgd

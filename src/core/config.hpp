@@ -1,0 +1,59 @@
+#pragma once
+// Every setting of a training run. The CLI fills it from flags; summary.json
+// and checkpoints carry it as JSON (to_json), so a run can be reproduced.
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace distsgd {
+
+struct TrainConfig {
+  // What is trained, on what.
+  std::string algo = "allreduce";
+  std::string model = "cnn";
+  std::string dataset = "fashion-mnist";
+  std::string data_dir;  // empty: the data set's default
+  std::string synthetic_shape = "cifar";
+  bool augment = true;   // where the data set has augmentation (CIFAR-10)
+
+  // Optimisation. batch_size is per worker.
+  int64_t epochs = 2;
+  int64_t batch_size = 64;
+  double lr = 0.05;
+  double momentum = 0.9;
+  bool nesterov = false;
+  double weight_decay = 0.0;
+  std::string lr_schedule = "step";  // step | cosine
+  std::vector<int64_t> lr_decay_epochs;
+  double lr_decay = 0.1;
+  double warmup_epochs = 0.0;
+  std::string lr_scaling = "none";  // none | linear (lr times the number of workers)
+  std::optional<int64_t> max_steps;  // stop after this many steps (benchmarks)
+
+  // Evaluation, checkpoints, logs.
+  int64_t eval_every = 0;  // steps; 0: at the end of every epoch
+  int64_t eval_batch_size = 1000;
+  std::optional<double> target_accuracy;
+  int64_t checkpoint_every = 1;  // epochs; 0: never
+  std::string log_dir = "runs/latest";
+  std::string resume;
+  std::optional<int64_t> stop_after_epoch;  // end this run early, as if preempted
+  bool quiet = false;
+
+  // Execution.
+  uint64_t seed = 1;
+  int threads = 1;
+  std::string device = "cpu";
+  double timeout_s = 300.0;
+  double bucket_mb = 25.0;
+
+  nlohmann::json to_json() const;
+  static TrainConfig from_json(const nlohmann::json& json);
+  // Checks what can be checked without knowing the ranks; throws ConfigError.
+  void validate() const;
+};
+
+}  // namespace distsgd

@@ -1,0 +1,133 @@
+#include "train/checkpoint.hpp"
+
+#include <fmt/format.h>
+#include <zlib.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "core/atomic_file.hpp"
+#include "core/errors.hpp"
+
+namespace distsgd {
+namespace {
+
+constexpr char kMagic[8] = {'D', 'S', 'G', 'D', 'C', 'K', 'P', 'T'};
+constexpr uint32_t kVersion = 1;
+
+template <typename T>
+void append(std::string& out, const T& value) {
+  out.append(reinterpret_cast<const char*>(&value), sizeof(T));
+}
+
+uint32_t crc_of(std::string_view bytes) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  // zlib takes lengths as uInt: feed large files in pieces.
+  for (std::size_t at = 0; at < bytes.size(); at += (1u << 30)) {
+    const auto piece = std::min<std::size_t>(1u << 30, bytes.size() - at);
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(bytes.data() + at), static_cast<uInt>(piece));
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+// Reads fields in order from the checkpoint bytes, failing with the file name.
+class Reader {
+ public:
+  Reader(const std::string& path, std::string_view bytes) : path_(path), bytes_(bytes) {}
+  template <typename T>
+  T take(const char* what) {
+    T value;
+    std::memcpy(&value, need(sizeof(T), what), sizeof(T));
+    return value;
+  }
+  std::string_view take_bytes(std::size_t count, const char* what) {
+    return {need(count, what), count};
+  }
+  std::size_t left() const { return bytes_.size() - at_; }
+
+ private:
+  const char* need(std::size_t count, const char* what) {
+    if (count > left())
+      throw DataError(fmt::format("{}: truncated checkpoint: {} needs {} bytes at offset {}, {} left",
+                                  path_, what, count, at_, left()));
+    const char* here = bytes_.data() + at_;
+    at_ += count;
+    return here;
+  }
+  const std::string& path_;
+  std::string_view bytes_;
+  std::size_t at_ = 0;
+};
+
+}  // namespace
+
+void write_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
+  std::string out(kMagic, sizeof(kMagic));
+  append(out, kVersion);
+  const std::string meta = checkpoint.meta.dump();
+  append(out, static_cast<uint64_t>(meta.size()));
+  out += meta;
+  append(out, static_cast<uint32_t>(checkpoint.tensors.size()));
+  for (const auto& [name, values] : checkpoint.tensors) {
+    append(out, static_cast<uint32_t>(name.size()));
+    out += name;
+    append(out, static_cast<uint64_t>(values.size()));
+    out.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
+  }
+  append(out, crc_of(out));
+  write_file_atomically(path, out);
+}
+
+Checkpoint read_checkpoint(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw DataError(path + ": cannot open checkpoint: " + std::strerror(errno));
+  std::ostringstream buffer;
+  buffer << file.rdbuf();
+  const std::string bytes = buffer.str();
+  if (bytes.size() < sizeof(kMagic) || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0)
+    throw DataError(path + ": not a distsgd checkpoint (bad magic number)");
+  if (bytes.size() < sizeof(kMagic) + 4 + 4)
+    throw DataError(path + ": truncated checkpoint (" + std::to_string(bytes.size()) + " bytes)");
+  const std::string_view body(bytes.data(), bytes.size() - 4);
+  uint32_t stored_crc;
+  std::memcpy(&stored_crc, bytes.data() + body.size(), 4);
+
+  Reader reader(path, body);
+  reader.take_bytes(sizeof(kMagic), "magic");
+  const auto version = reader.take<uint32_t>("version");
+  if (version != kVersion)
+    throw DataError(fmt::format("{}: checkpoint format version {} (this build reads {})", path,
+                                version, kVersion));
+  Checkpoint checkpoint;
+  // Parse the structure before checking the CRC, so that a truncated file is
+  // reported as truncated rather than as a checksum mismatch.
+  const auto meta_size = reader.take<uint64_t>("header length");
+  const auto meta_text = reader.take_bytes(meta_size, "JSON header");
+  const auto count = reader.take<uint32_t>("tensor count");
+  for (uint32_t i = 0; i < count; ++i) {
+    const auto name_size = reader.take<uint32_t>("tensor name length");
+    const std::string name(reader.take_bytes(name_size, "tensor name"));
+    const auto numel = reader.take<uint64_t>("tensor length");
+    if (numel > reader.left() / sizeof(float))
+      throw DataError(fmt::format("{}: truncated checkpoint: tensor {} claims {} floats, {} bytes left",
+                                  path, name, numel, reader.left()));
+    const auto data = reader.take_bytes(numel * sizeof(float), "tensor data");
+    std::vector<float> values(numel);
+    std::memcpy(values.data(), data.data(), data.size());
+    checkpoint.tensors.emplace(name, std::move(values));
+  }
+  if (reader.left() != 0)
+    throw DataError(fmt::format("{}: corrupt checkpoint: {} unexpected bytes after the tensors", path,
+                                reader.left()));
+  if (crc_of(body) != stored_crc)
+    throw DataError(path + ": corrupt checkpoint: CRC-32 does not match its content");
+  try {
+    checkpoint.meta = nlohmann::json::parse(meta_text);
+  } catch (const nlohmann::json::exception& error) {
+    throw DataError(path + ": corrupt checkpoint header: " + error.what());
+  }
+  return checkpoint;
+}
+
+}  // namespace distsgd

@@ -1,0 +1,21 @@
+#pragma once
+// Test-set evaluation shared over ranks: each rank scores its own slice of the
+// test set and the counts are summed, so evaluation costs 1/N of the set per
+// rank and every rank gets the same figures.
+#include "comm/communicator.hpp"
+#include "data/dataset.hpp"
+#include "models/model.hpp"
+
+namespace distsgd {
+
+struct EvalResult {
+  double accuracy = 0.0;
+  double loss = 0.0;
+  int64_t samples = 0;
+};
+
+// Collective over `comm`: every rank must call it with the same arguments.
+EvalResult evaluate(models::Model& model, const data::Dataset& test, comm::Communicator& comm,
+                    int64_t batch_size, const torch::Device& device);
+
+}  // namespace distsgd

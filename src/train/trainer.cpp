@@ -1,0 +1,382 @@
+#include "train/trainer.hpp"
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+#include "algorithms/make_algorithm.hpp"
+#include "algorithms/update_math.hpp"
+#include "core/atomic_file.hpp"
+#include "core/errors.hpp"
+#include "core/flat_parameters.hpp"
+#include "data/dataset.hpp"
+#include "metrics/jsonl_writer.hpp"
+#include "metrics/progress_line.hpp"
+#include "models/model.hpp"
+#include "train/checkpoint.hpp"
+#include "train/evaluation.hpp"
+#include "train/gradient_buckets.hpp"
+#include "train/lr_schedule.hpp"
+#include "train/run_clock.hpp"
+
+namespace distsgd {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Per-batch augmentation seed: a function of (seed, rank, step) only, so a
+// resumed run draws the same random crops and flips.
+uint64_t augment_seed(uint64_t seed, int rank, int64_t step) {
+  uint64_t x = seed * 0x9E3779B97F4A7C15ull ^ (static_cast<uint64_t>(rank) << 40) ^
+               static_cast<uint64_t>(step);
+  x ^= x >> 31;
+  x *= 0xBF58476D1CE4E5B9ull;
+  return x ^ (x >> 29);
+}
+
+std::vector<float> to_vector(std::span<const float> values) { return {values.begin(), values.end()}; }
+
+void copy_into(std::span<float> target, const std::vector<float>& source, const std::string& what,
+               const std::string& path) {
+  if (source.size() != target.size())
+    throw DataError(fmt::format("{}: checkpoint {} has {} values, the model needs {}", path, what,
+                                source.size(), target.size()));
+  std::copy(source.begin(), source.end(), target.begin());
+}
+
+class TrainingRun {
+ public:
+  TrainingRun(const TrainConfig& config, comm::Communicator& comm)
+      : config_(config), comm_(comm), device_(config.device) {
+    if (config.device == "cuda" && !torch::cuda::is_available())
+      throw ConfigError("--device cuda: this LibTorch build has no CUDA support or no GPU is visible");
+    if (config.device == "cuda")
+      throw ConfigError("--device cuda: the flat-buffer exchange is implemented for CPU tensors only");
+    comm_.set_timeout(std::chrono::duration<double>(config.timeout_s));
+    prepare_log_dir();
+    data_ = data::load_datasets({config.dataset, config.data_dir, config.synthetic_shape, config.seed});
+    torch::manual_seed(config.seed);
+    model_ = models::make_model(config.model, data_.train->shape(), data_.train->num_classes());
+    model_->to(device_);
+    flat_ = std::make_unique<FlatParameters>(*model_);
+    algorithm_ = make_algorithm(config, comm);
+    if (algorithm_->uses_gradient_buckets()) {
+      buckets_ = std::make_unique<GradientBuckets>(
+          *flat_, config.bucket_mb, [this](const GradBucket& bucket) { algorithm_->bucket_ready(bucket); });
+    }
+    const int64_t shard = data_.train->size() / comm.size();
+    steps_per_epoch_ = shard / config.batch_size;
+    if (steps_per_epoch_ < 1)
+      throw ConfigError(fmt::format(
+          "--batch-size {} is larger than this rank's shard ({} samples of {} over {} ranks)",
+          config.batch_size, shard, data_.train->size(), comm.size()));
+    total_steps_ = steps_per_epoch_ * config.epochs;
+    if (config.max_steps) total_steps_ = std::min(total_steps_, *config.max_steps);
+    schedule_ = std::make_unique<LrSchedule>(config, comm.size(), steps_per_epoch_);
+    hyper_ = {config.momentum, config.weight_decay, config.nesterov};
+  }
+
+  TrainResult run();
+
+ private:
+  ReplicaView replica() { return {flat_->param_span(), flat_->grad_span(), flat_->buffer_span()}; }
+  void prepare_log_dir();
+  void train_step(const std::vector<int64_t>& shard, int64_t step_in_epoch);
+  void run_evaluation();
+  void save_checkpoint(int64_t epochs_done);
+  void restore(const std::string& path);
+  double max_param_divergence();
+  nlohmann::json make_summary(double wall_s);
+  void record_step(double loss, double accuracy);
+
+  TrainConfig config_;
+  comm::Communicator& comm_;
+  torch::Device device_;
+  data::Datasets data_;
+  std::shared_ptr<models::Model> model_;
+  std::unique_ptr<FlatParameters> flat_;
+  std::unique_ptr<Algorithm> algorithm_;
+  std::unique_ptr<GradientBuckets> buckets_;
+  std::unique_ptr<LrSchedule> schedule_;
+  math::SgdHyper hyper_;
+  math::MomentumState momentum_;
+  std::unique_ptr<metrics::JsonlWriter> metrics_;
+
+  int64_t steps_per_epoch_ = 0;
+  int64_t total_steps_ = 0;
+  int64_t step_ = 0;   // global step of this rank, the next one to run
+  int64_t epoch_ = 0;  // current epoch
+  int64_t samples_ = 0;
+  RunClock clock_;
+  std::vector<double> step_times_;
+  std::vector<std::string> checkpoints_;
+
+  double loss_ema_ = 0.0, accuracy_ema_ = 0.0;
+  std::optional<EvalResult> last_eval_;
+  double best_accuracy_ = 0.0;
+  std::optional<double> time_to_target_s_;
+  std::optional<double> epochs_to_target_;
+};
+
+void TrainingRun::prepare_log_dir() {
+  std::error_code error;
+  std::filesystem::create_directories(config_.log_dir, error);
+  if (!std::filesystem::is_directory(config_.log_dir))
+    throw ConfigError("--log-dir " + config_.log_dir + " cannot be created: " + error.message());
+  const auto path = fmt::format("{}/metrics.rank{}.jsonl", config_.log_dir, comm_.rank());
+  if (config_.resume.empty()) std::filesystem::remove(path, error);
+  metrics_ = std::make_unique<metrics::JsonlWriter>(path);
+}
+
+TrainResult TrainingRun::run() {
+  algorithm_->start(replica());
+  if (!config_.resume.empty()) restore(config_.resume);
+  metrics::ProgressLine progress(comm_.rank() == 0 && !config_.quiet);
+  clock_.start();
+
+  const int64_t last_epoch = config_.stop_after_epoch.value_or(config_.epochs);
+  bool stopped_early = false;
+  while (epoch_ < last_epoch && step_ < total_steps_) {
+    const auto shard = data::shard_for_epoch(data_.train->size(), comm_.rank(), comm_.size(),
+                                             config_.seed, epoch_);
+    for (int64_t s = step_ - epoch_ * steps_per_epoch_; s < steps_per_epoch_ && step_ < total_steps_; ++s) {
+      train_step(shard, s);
+      if (config_.eval_every > 0 && step_ % config_.eval_every == 0) run_evaluation();
+      const double train_s = clock_.train_s();
+      const double rate = static_cast<double>(samples_) * comm_.size() / std::max(train_s, 1e-9);
+      progress.update({epoch_, config_.epochs, step_, total_steps_, loss_ema_, accuracy_ema_,
+                       last_eval_ ? std::optional(last_eval_->accuracy) : std::nullopt,
+                       schedule_->at(step_ - 1), rate,
+                       train_s / static_cast<double>(std::max<int64_t>(step_, 1)) *
+                           static_cast<double>(total_steps_ - step_)});
+    }
+    if (step_ == (epoch_ + 1) * steps_per_epoch_) ++epoch_;
+    if (config_.eval_every == 0 && step_ < total_steps_) run_evaluation();
+    if (config_.checkpoint_every > 0 && epoch_ % config_.checkpoint_every == 0 &&
+        step_ == epoch_ * steps_per_epoch_)
+      save_checkpoint(epoch_);
+    if (config_.stop_after_epoch && epoch_ == *config_.stop_after_epoch && epoch_ < config_.epochs) {
+      stopped_early = true;
+      break;
+    }
+  }
+  algorithm_->finish(replica());
+  run_evaluation();
+  progress.done();
+  const double wall_s = clock_.wall_s();
+  TrainResult result;
+  result.summary = make_summary(wall_s);
+  result.summary["stopped_early"] = stopped_early;
+  result.step_times_s = std::move(step_times_);
+  metrics_->flush();
+  if (comm_.rank() == 0) {
+    write_file_atomically(config_.log_dir + "/summary.json", result.summary.dump(2) + "\n");
+    Checkpoint final_state;
+    final_state.meta = {{"config", config_.to_json()}, {"step", step_}, {"epoch", epoch_}};
+    final_state.tensors["params"] = to_vector(flat_->param_span());
+    final_state.tensors["buffers"] = to_vector(flat_->buffer_span());
+    write_checkpoint(config_.log_dir + "/final.ckpt", final_state);
+  }
+  return result;
+}
+
+void TrainingRun::train_step(const std::vector<int64_t>& shard, int64_t step_in_epoch) {
+  const auto started = Clock::now();
+  const std::span<const int64_t> indices(shard.data() + step_in_epoch * config_.batch_size,
+                                         static_cast<std::size_t>(config_.batch_size));
+  auto batch = data_.train->batch(
+      indices, config_.augment ? std::optional(augment_seed(config_.seed, comm_.rank(), step_))
+                               : std::nullopt);
+  auto inputs = batch.inputs.to(device_);
+  auto targets = batch.targets.to(device_);
+
+  flat_->zero_grads();
+  if (buckets_) buckets_->begin_step();
+  auto logits = model_->forward(inputs);
+  auto loss = torch::nn::functional::cross_entropy(logits, targets);
+  loss.backward();
+  if (buckets_) buckets_->end_backward();
+
+  const StepInfo info{step_, epoch_, schedule_->at(step_)};
+  algorithm_->before_step(replica(), info);
+  const double loss_value = loss.item<double>();
+  if (!std::isfinite(loss_value))
+    throw RuntimeFailure(fmt::format("loss is {} at step {} (epoch {}) on rank {}{}", loss_value,
+                                     step_, epoch_ + 1, comm_.rank(),
+                                     checkpoints_.empty() ? std::string()
+                                                          : "; last good checkpoint: " + checkpoints_.back()));
+  math::sgd_step(flat_->param_span(), flat_->grad_span(), momentum_, hyper_, info.lr);
+  algorithm_->after_step(replica(), info);
+
+  ++step_;
+  samples_ += config_.batch_size;
+  step_times_.push_back(seconds_since(started));
+  const double accuracy = logits.argmax(1).eq(targets).to(torch::kFloat64).mean().item<double>();
+  record_step(loss_value, accuracy);
+  metrics_->write({{"type", "step"}, {"step", step_}, {"epoch", epoch_}, {"wall_s", clock_.wall_s()},
+                   {"loss", loss_value}, {"lr", info.lr}, {"samples", samples_}});
+}
+
+void TrainingRun::record_step(double loss, double accuracy) {
+  const double weight = step_ == 1 ? 1.0 : 0.05;
+  loss_ema_ += weight * (loss - loss_ema_);
+  accuracy_ema_ += weight * (accuracy - accuracy_ema_);
+}
+
+void TrainingRun::run_evaluation() {
+  auto pause = clock_.pause_for_evaluation();
+  auto view = replica();
+  std::vector<float> own_params, own_buffers, eval_params(view.params.size()),
+      eval_buffers(view.buffers.size());
+  const bool swapped = algorithm_->prepare_evaluation(view, {eval_params, {}, eval_buffers});
+  if (swapped) {
+    own_params = to_vector(view.params);
+    own_buffers = to_vector(view.buffers);
+    std::copy(eval_params.begin(), eval_params.end(), view.params.begin());
+    std::copy(eval_buffers.begin(), eval_buffers.end(), view.buffers.begin());
+  }
+  last_eval_ = evaluate(*model_, *data_.test, comm_, config_.eval_batch_size, device_);
+  if (swapped) {
+    std::copy(own_params.begin(), own_params.end(), view.params.begin());
+    std::copy(own_buffers.begin(), own_buffers.end(), view.buffers.begin());
+  }
+  best_accuracy_ = std::max(best_accuracy_, last_eval_->accuracy);
+  const double train_s = clock_.train_s();
+  if (config_.target_accuracy && !time_to_target_s_ && last_eval_->accuracy >= *config_.target_accuracy) {
+    time_to_target_s_ = train_s;
+    epochs_to_target_ = static_cast<double>(step_) / static_cast<double>(steps_per_epoch_);
+  }
+  metrics_->write({{"type", "eval"}, {"step", step_}, {"epoch", epoch_},
+                   {"epochs_done", static_cast<double>(step_) / static_cast<double>(steps_per_epoch_)},
+                   {"wall_s", clock_.wall_s()}, {"train_time_s", train_s},
+                   {"test_accuracy", last_eval_->accuracy}, {"test_loss", last_eval_->loss}});
+}
+
+void TrainingRun::save_checkpoint(int64_t epochs_done) {
+  auto pause = clock_.pause_for_evaluation();
+  algorithm_->before_checkpoint(replica());
+  const auto path = fmt::format("{}/checkpoint-epoch{}.ckpt", config_.log_dir, epochs_done);
+  if (comm_.rank() == 0) {
+    Checkpoint checkpoint;
+    checkpoint.meta = {{"config", config_.to_json()},
+                       {"step", step_},
+                       {"epoch", epoch_},
+                       {"samples", samples_},
+                       {"train_time_s", clock_.train_s()},
+                       {"eval_time_s", clock_.eval_s()},
+                       {"best_test_accuracy", best_accuracy_},
+                       {"time_to_target_s", time_to_target_s_ ? nlohmann::json(*time_to_target_s_) : nullptr},
+                       {"epochs_to_target", epochs_to_target_ ? nlohmann::json(*epochs_to_target_) : nullptr},
+                       {"nodes", comm_.size()},
+                       {"versions", runtime_versions()}};
+    checkpoint.tensors["params"] = to_vector(flat_->param_span());
+    checkpoint.tensors["buffers"] = to_vector(flat_->buffer_span());
+    checkpoint.tensors["momentum"] = momentum_.buffer;
+    write_checkpoint(path, checkpoint);
+    // Keep the last two: the newest, and one to fall back on.
+    checkpoints_.push_back(path);
+    while (checkpoints_.size() > 2) {
+      std::error_code ignored;
+      std::filesystem::remove(checkpoints_.front(), ignored);
+      checkpoints_.erase(checkpoints_.begin());
+    }
+  } else {
+    checkpoints_.push_back(path);
+  }
+  comm_.barrier("after writing checkpoint " + path);
+}
+
+void TrainingRun::restore(const std::string& path) {
+  const Checkpoint checkpoint = read_checkpoint(path);
+  const auto& saved = checkpoint.meta.at("config");
+  for (const char* key : {"algo", "model", "dataset", "batch_size", "seed"}) {
+    if (saved.at(key) != config_.to_json().at(key))
+      throw ConfigError(fmt::format("--resume {}: the checkpoint was made with --{} {}, this run has {}",
+                                    path, key, saved.at(key).dump(), config_.to_json().at(key).dump()));
+  }
+  if (checkpoint.meta.at("nodes").get<int>() != comm_.size())
+    throw ConfigError(fmt::format("--resume {}: the checkpoint was made on {} ranks, this run has {}",
+                                  path, checkpoint.meta.at("nodes").get<int>(), comm_.size()));
+  copy_into(flat_->param_span(), checkpoint.tensors.at("params"), "parameters", path);
+  copy_into(flat_->buffer_span(), checkpoint.tensors.at("buffers"), "buffers", path);
+  momentum_.buffer = checkpoint.tensors.at("momentum");
+  step_ = checkpoint.meta.at("step").get<int64_t>();
+  epoch_ = checkpoint.meta.at("epoch").get<int64_t>();
+  samples_ = checkpoint.meta.at("samples").get<int64_t>();
+  best_accuracy_ = checkpoint.meta.at("best_test_accuracy").get<double>();
+  if (!checkpoint.meta.at("time_to_target_s").is_null())
+    time_to_target_s_ = checkpoint.meta.at("time_to_target_s").get<double>();
+  if (!checkpoint.meta.at("epochs_to_target").is_null())
+    epochs_to_target_ = checkpoint.meta.at("epochs_to_target").get<double>();
+  clock_.resume_from(checkpoint.meta.at("train_time_s").get<double>(),
+                     checkpoint.meta.at("eval_time_s").get<double>());
+  checkpoints_.push_back(path);
+}
+
+double TrainingRun::max_param_divergence() {
+  std::vector<float> reference = to_vector(flat_->param_span());
+  comm_.broadcast(reference.data(), reference.size() * sizeof(float), 0, "rank 0's parameters");
+  double divergence = math::max_abs_difference(flat_->param_span(), reference);
+  comm_.allreduce(&divergence, 1, comm::DType::f64, comm::ReduceOp::max, "parameter divergence");
+  return divergence;
+}
+
+nlohmann::json TrainingRun::make_summary(double wall_s) {
+  double totals[2] = {static_cast<double>(samples_), static_cast<double>(step_)};
+  comm_.allreduce(totals, 2, comm::DType::f64, comm::ReduceOp::sum, "sample counts");
+  const double divergence = max_param_divergence();
+  std::vector<double> sorted = step_times_;
+  std::sort(sorted.begin(), sorted.end());
+  const double train_s = clock_.train_s();
+  nlohmann::json summary = {
+      {"algo", config_.algo},
+      {"model", config_.model},
+      {"dataset", config_.dataset},
+      {"nodes", comm_.size()},
+      {"workers", comm_.size()},
+      {"epochs", static_cast<double>(step_) / static_cast<double>(steps_per_epoch_)},
+      {"steps", step_},
+      {"wall_time_s", wall_s},
+      {"train_time_s", train_s},
+      {"eval_time_s", clock_.eval_s()},
+      {"samples_per_s", totals[0] / std::max(train_s, 1e-9)},
+      {"step_time_median_s", sorted.empty() ? 0.0 : sorted[sorted.size() / 2]},
+      {"final_test_accuracy", last_eval_->accuracy},
+      {"final_test_loss", last_eval_->loss},
+      {"best_test_accuracy", best_accuracy_},
+      {"time_to_target_s", time_to_target_s_ ? nlohmann::json(*time_to_target_s_) : nullptr},
+      {"epochs_to_target", epochs_to_target_ ? nlohmann::json(*epochs_to_target_) : nullptr},
+      {"target_accuracy", config_.target_accuracy ? nlohmann::json(*config_.target_accuracy) : nullptr},
+      {"max_param_divergence", divergence},
+      {"parameters", flat_->numel()},
+      {"config", config_.to_json()},
+      {"versions", runtime_versions()}};
+  summary["method"] = algorithm_->summary();
+  return summary;
+}
+
+}  // namespace
+
+TrainResult train(const TrainConfig& config, comm::Communicator& comm) {
+  config.validate();
+  TrainingRun run(config, comm);
+  return run.run();
+}
+
+nlohmann::json runtime_versions() {
+  return {{"distsgd", DISTSGD_VERSION_STRING},
+          {"libtorch", fmt::format("{}.{}.{}", TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR,
+                                   TORCH_VERSION_PATCH)},
+          {"mpi", comm::Environment::library_version()},
+          {"compiler", __VERSION__}};
+}
+
+}  // namespace distsgd
