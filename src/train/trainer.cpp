@@ -93,7 +93,7 @@ class TrainingRun {
   void run_evaluation();
   void save_checkpoint(int64_t epochs_done);
   void restore(const std::string& path);
-  double max_param_divergence();
+  double max_divergence(std::span<float> values, const std::string& what);
   nlohmann::json make_summary(double wall_s);
   void record_step(double loss, double accuracy);
 
@@ -185,6 +185,8 @@ TrainResult TrainingRun::run() {
     final_state.tensors["buffers"] = to_vector(flat_->buffer_span());
     write_checkpoint(config_.log_dir + "/final.ckpt", final_state);
   }
+  // When train() returns on any rank, rank 0's files are complete.
+  comm_.barrier("end of training");
   return result;
 }
 
@@ -321,18 +323,20 @@ void TrainingRun::restore(const std::string& path) {
   checkpoints_.push_back(path);
 }
 
-double TrainingRun::max_param_divergence() {
-  std::vector<float> reference = to_vector(flat_->param_span());
-  comm_.broadcast(reference.data(), reference.size() * sizeof(float), 0, "rank 0's parameters");
-  double divergence = math::max_abs_difference(flat_->param_span(), reference);
-  comm_.allreduce(&divergence, 1, comm::DType::f64, comm::ReduceOp::max, "parameter divergence");
+// The largest max-abs difference between any rank's `values` and rank 0's.
+double TrainingRun::max_divergence(std::span<float> values, const std::string& what) {
+  std::vector<float> reference = to_vector(values);
+  comm_.broadcast(reference.data(), reference.size() * sizeof(float), 0, "rank 0's " + what);
+  double divergence = math::max_abs_difference(values, reference);
+  comm_.allreduce(&divergence, 1, comm::DType::f64, comm::ReduceOp::max, what + " divergence");
   return divergence;
 }
 
 nlohmann::json TrainingRun::make_summary(double wall_s) {
   double totals[2] = {static_cast<double>(samples_), static_cast<double>(step_)};
   comm_.allreduce(totals, 2, comm::DType::f64, comm::ReduceOp::sum, "sample counts");
-  const double divergence = max_param_divergence();
+  const double divergence = max_divergence(flat_->param_span(), "parameters");
+  const double buffer_divergence = max_divergence(flat_->buffer_span(), "buffers");
   std::vector<double> sorted = step_times_;
   std::sort(sorted.begin(), sorted.end());
   const double train_s = clock_.train_s();
@@ -356,6 +360,7 @@ nlohmann::json TrainingRun::make_summary(double wall_s) {
       {"epochs_to_target", epochs_to_target_ ? nlohmann::json(*epochs_to_target_) : nullptr},
       {"target_accuracy", config_.target_accuracy ? nlohmann::json(*config_.target_accuracy) : nullptr},
       {"max_param_divergence", divergence},
+      {"max_buffer_divergence", buffer_divergence},
       {"parameters", flat_->numel()},
       {"config", config_.to_json()},
       {"versions", runtime_versions()}};

@@ -1,0 +1,78 @@
+// Bad files and bad flags: a clear message naming what is wrong, a non-zero
+// exit, and no hang (each within 30 s), also under mpirun with several ranks.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "e2e_util.hpp"
+
+namespace distsgd::testing {
+namespace {
+
+void expect_clear_failure(const CommandResult& run, int code, const std::string& message) {
+  EXPECT_EQ(run.exit_code, code) << run.output;
+  EXPECT_LT(run.seconds, 30.0) << run.output;
+  EXPECT_NE(run.output.find(message), std::string::npos)
+      << "expected '" << message << "' in:\n" << run.output;
+}
+
+// A copy of Fashion-MNIST with one file replaced by `content`.
+std::string broken_dataset(const std::string& name, const std::string& file, const std::string& content) {
+  const auto dir = make_temp_dir(name);
+  for (const auto& entry : std::filesystem::directory_iterator("/usr/share/datasets/fashion-mnist"))
+    std::filesystem::copy(entry.path(), dir + "/" + entry.path().filename().string());
+  std::ofstream(dir + "/" + file, std::ios::binary | std::ios::trunc) << content;
+  return dir;
+}
+
+TEST(BadInput, TruncatedImageFileOnFourRanks) {
+  const auto data = broken_dataset("truncated", "train-images-idx3-ubyte.gz", "\x1f\x8b\x08");
+  const auto run = run_distsgd(4, "train --dataset mnist-idx --data-dir " + data + " --quiet --log-dir " +
+                                      make_temp_dir("log"));
+  expect_clear_failure(run, 2, "train-images-idx3-ubyte.gz");
+}
+
+TEST(BadInput, LabelFileWithWrongMagicOnTwoRanks) {
+  std::string labels("\x00\x00\x08\x03\x00\x00\x00\x02\x01\x02", 10);
+  const auto data = broken_dataset("magic", "t10k-labels-idx1-ubyte.gz", labels);
+  // Not gzipped: the reader takes raw files too, and must reject the magic.
+  const auto run = run_distsgd(2, "train --dataset mnist-idx --data-dir " + data + " --quiet --log-dir " +
+                                      make_temp_dir("log"));
+  expect_clear_failure(run, 2, "t10k-labels-idx1-ubyte.gz");
+}
+
+TEST(BadInput, MissingDataDirectory) {
+  const auto run = run_distsgd(2, "train --dataset mnist-idx --data-dir /nonexistent/dir --quiet");
+  expect_clear_failure(run, 2, "/nonexistent/dir");
+}
+
+TEST(BadInput, UnknownFlag) {
+  expect_clear_failure(run_distsgd(2, "train --no-such-flag 3"), 2, "--no-such-flag");
+}
+
+TEST(BadInput, UnknownAlgorithmModelAndDataset) {
+  expect_clear_failure(run_distsgd(2, "train --algo nope --quiet --log-dir " + make_temp_dir("a")), 2,
+                       "unknown --algo 'nope'");
+  expect_clear_failure(run_distsgd(2, "train --model nope --quiet --log-dir " + make_temp_dir("m")), 2,
+                       "nope");
+  expect_clear_failure(run_distsgd(2, "train --dataset nope --quiet --log-dir " + make_temp_dir("d")),
+                       2, "nope");
+}
+
+TEST(BadInput, ImpossibleValues) {
+  expect_clear_failure(run_distsgd(0, "train --epochs 0"), 2, "--epochs");
+  expect_clear_failure(run_distsgd(2, "train --momentum 1.5"), 2, "--momentum");
+  expect_clear_failure(run_distsgd(2, "train --batch-size 40000 --quiet --log-dir " + make_temp_dir("b")),
+                       2, "--batch-size 40000");
+}
+
+TEST(BadInput, CorruptCheckpointOnResume) {
+  const auto dir = make_temp_dir("ckpt");
+  std::ofstream(dir + "/bad.ckpt", std::ios::binary) << "DSGDCKPT\x01\x00\x00\x00garbage";
+  expect_clear_failure(
+      run_distsgd(2, "train --quiet --resume " + dir + "/bad.ckpt --log-dir " + dir), 2, "bad.ckpt");
+}
+
+}  // namespace
+}  // namespace distsgd::testing
