@@ -28,7 +28,7 @@ int print_info() {
              openblas_threads ? openblas_threads : "unset");
   std::istringstream config(at::show_config());
   for (std::string line; std::getline(config, line);)
-    if (line.find("BLAS") != std::string::npos || line.find("LAPACK") != std::string::npos)
+    if (line.find("LAPACK is") != std::string::npos || line.find("MKL") == 0)
       fmt::print("          {}\n", line);
   return 0;
 }

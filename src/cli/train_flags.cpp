@@ -48,6 +48,8 @@ void add_train_flags(CLI::App& app, TrainConfig& c) {
       ->capture_default_str()->group("Evaluation and output");
   app.add_option("--eval-batch-size", c.eval_batch_size, "Batch size of evaluation")
       ->capture_default_str()->group("Evaluation and output");
+  app.add_option("--eval-samples", c.eval_samples, "Evaluate on the first N test samples only (0: all)")
+      ->capture_default_str()->group("Evaluation and output");
   app.add_option("--target-accuracy", c.target_accuracy,
                  "Record the training time at which test accuracy first reaches this (0..1)")
       ->group("Evaluation and output");

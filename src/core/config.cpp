@@ -12,7 +12,7 @@ namespace distsgd {
   X(algo) X(model) X(dataset) X(data_dir) X(synthetic_shape) X(augment) X(epochs)            \
   X(batch_size) X(lr) X(momentum) X(nesterov) X(weight_decay) X(lr_schedule)                 \
   X(lr_decay_epochs) X(lr_decay) X(warmup_epochs) X(lr_scaling) X(max_steps) X(eval_every)   \
-  X(eval_batch_size) X(target_accuracy) X(checkpoint_every) X(log_dir) X(resume)             \
+  X(eval_batch_size) X(eval_samples) X(target_accuracy) X(checkpoint_every) X(log_dir) X(resume)             \
   X(stop_after_epoch) X(quiet) X(seed) X(threads) X(device) X(timeout_s) X(bucket_mb)
 
 namespace {
@@ -59,7 +59,7 @@ void TrainConfig::validate() const {
   require(std::isfinite(lr) && lr >= 0, fmt::format("--lr must be a finite number >= 0 (got {})", lr));
   require(momentum >= 0 && momentum < 1, fmt::format("--momentum must be in [0, 1) (got {})", momentum));
   require(!nesterov || momentum > 0, "--nesterov needs --momentum > 0");
-  require(weight_decay >= 0, fmt::format("--weight-decay must be >= 0 (got {})", weight_decay));
+  require(std::isfinite(weight_decay) && weight_decay >= 0, fmt::format("--weight-decay must be >= 0 (got {})", weight_decay));
   require(lr_schedule == "step" || lr_schedule == "cosine",
           "--lr-schedule must be step or cosine (got " + lr_schedule + ")");
   require(lr_decay > 0 && lr_decay <= 1, fmt::format("--lr-decay must be in (0, 1] (got {})", lr_decay));
@@ -67,12 +67,13 @@ void TrainConfig::validate() const {
     require(lr_decay_epochs[i] >= 1 && (i == 0 || lr_decay_epochs[i] > lr_decay_epochs[i - 1]),
             "--lr-decay-epochs must be increasing epoch numbers >= 1");
   }
-  require(warmup_epochs >= 0, "--warmup-epochs must be >= 0");
+  require(std::isfinite(warmup_epochs) && warmup_epochs >= 0, "--warmup-epochs must be a finite number >= 0");
   require(lr_scaling == "none" || lr_scaling == "linear",
           "--lr-scaling must be none or linear (got " + lr_scaling + ")");
   require(!max_steps || *max_steps >= 1, "--max-steps must be at least 1");
   require(eval_every >= 0, "--eval-every must be >= 0");
   require(eval_batch_size >= 1, "--eval-batch-size must be at least 1");
+  require(eval_samples >= 0, "--eval-samples must be >= 0");
   require(!target_accuracy || (*target_accuracy > 0 && *target_accuracy <= 1),
           "--target-accuracy must be in (0, 1]");
   require(checkpoint_every >= 0, "--checkpoint-every must be >= 0");
@@ -80,8 +81,9 @@ void TrainConfig::validate() const {
           "--stop-after-epoch must be between 1 and --epochs");
   require(threads >= 1, fmt::format("--threads must be at least 1 (got {})", threads));
   require(device == "cpu" || device == "cuda", "--device must be cpu or cuda (got " + device + ")");
-  require(timeout_s > 0, "--timeout-s must be > 0");
-  require(bucket_mb > 0, "--bucket-mb must be > 0");
+  require(std::isfinite(timeout_s) && timeout_s > 0, "--timeout-s must be a finite number > 0");
+  require(std::isfinite(bucket_mb) && bucket_mb > 0 && bucket_mb <= 1e6,
+          "--bucket-mb must be in (0, 1e6]");
   require(!log_dir.empty(), "--log-dir must not be empty");
 }
 

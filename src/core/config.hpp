@@ -36,6 +36,7 @@ struct TrainConfig {
   // Evaluation, checkpoints, logs.
   int64_t eval_every = 0;  // steps; 0: at the end of every epoch
   int64_t eval_batch_size = 1000;
+  int64_t eval_samples = 0;  // evaluate on the first N test samples; 0: all
   std::optional<double> target_accuracy;
   int64_t checkpoint_every = 1;  // epochs; 0: never
   std::string log_dir = "runs/latest";

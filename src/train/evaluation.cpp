@@ -7,8 +7,8 @@
 namespace distsgd {
 
 EvalResult evaluate(models::Model& model, const data::Dataset& test, comm::Communicator& comm,
-                    int64_t batch_size, const torch::Device& device) {
-  const int64_t total = test.size();
+                    int64_t batch_size, const torch::Device& device, int64_t max_samples) {
+  const int64_t total = max_samples > 0 ? std::min(max_samples, test.size()) : test.size();
   const int64_t begin = total * comm.rank() / comm.size();
   const int64_t end = total * (comm.rank() + 1) / comm.size();
   // Sums in double: [loss sum, correct, samples].

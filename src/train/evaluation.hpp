@@ -15,7 +15,8 @@ struct EvalResult {
 };
 
 // Collective over `comm`: every rank must call it with the same arguments.
+// max_samples > 0 evaluates on the first max_samples test samples only.
 EvalResult evaluate(models::Model& model, const data::Dataset& test, comm::Communicator& comm,
-                    int64_t batch_size, const torch::Device& device);
+                    int64_t batch_size, const torch::Device& device, int64_t max_samples = 0);
 
 }  // namespace distsgd

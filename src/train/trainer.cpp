@@ -245,7 +245,8 @@ void TrainingRun::run_evaluation() {
     std::copy(eval_params.begin(), eval_params.end(), view.params.begin());
     std::copy(eval_buffers.begin(), eval_buffers.end(), view.buffers.begin());
   }
-  last_eval_ = evaluate(*model_, *data_.test, comm_, config_.eval_batch_size, device_);
+  last_eval_ = evaluate(*model_, *data_.test, comm_, config_.eval_batch_size, device_,
+                        config_.eval_samples);
   if (swapped) {
     std::copy(own_params.begin(), own_params.end(), view.params.begin());
     std::copy(own_buffers.begin(), own_buffers.end(), view.buffers.begin());

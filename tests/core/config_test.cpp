@@ -47,6 +47,7 @@ TrainConfig non_default_config() {
   c.max_steps = 12345;
   c.eval_every = 100;
   c.eval_batch_size = 250;
+  c.eval_samples = 5000;
   c.target_accuracy = 0.91;
   c.checkpoint_every = 3;
   c.log_dir = "runs/x";
@@ -82,6 +83,7 @@ void expect_same(const TrainConfig& a, const TrainConfig& b) {
   EXPECT_EQ(a.max_steps, b.max_steps);
   EXPECT_EQ(a.eval_every, b.eval_every);
   EXPECT_EQ(a.eval_batch_size, b.eval_batch_size);
+  EXPECT_EQ(a.eval_samples, b.eval_samples);
   EXPECT_EQ(a.target_accuracy, b.target_accuracy);
   EXPECT_EQ(a.checkpoint_every, b.checkpoint_every);
   EXPECT_EQ(a.log_dir, b.log_dir);
@@ -199,6 +201,7 @@ TEST(TrainConfig, EachBadFieldIsAConfigError) {
       {"max_steps 0", [](TrainConfig& c) { c.max_steps = 0; }},
       {"eval_every negative", [](TrainConfig& c) { c.eval_every = -1; }},
       {"eval_batch_size 0", [](TrainConfig& c) { c.eval_batch_size = 0; }},
+      {"eval_samples negative", [](TrainConfig& c) { c.eval_samples = -1; }},
       {"target_accuracy 0", [](TrainConfig& c) { c.target_accuracy = 0.0; }},
       {"target_accuracy above 1", [](TrainConfig& c) { c.target_accuracy = 1.5; }},
       {"checkpoint_every negative", [](TrainConfig& c) { c.checkpoint_every = -1; }},

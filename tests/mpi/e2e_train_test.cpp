@@ -12,7 +12,7 @@ namespace {
 TEST(EndToEnd, CnnOneEpochOnTwoRanksReaches85Percent) {
   const auto dir = make_temp_dir("cnn");
   const auto run = run_distsgd(2, "train --algo allreduce --model cnn --dataset fashion-mnist --epochs 1 "
-                                  "--batch-size 64 --lr 0.05 --momentum 0.9 --seed 1 --quiet "
+                                  "--batch-size 64 --lr 0.05 --momentum 0.9 --lr-schedule cosine --seed 1 --quiet "
                                   "--target-accuracy 0.8 --log-dir " + dir);
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const auto summary = read_json(dir + "/summary.json");

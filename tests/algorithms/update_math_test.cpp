@@ -1,0 +1,167 @@
+// The update math against its formulas, and sgd_step against torch::optim::SGD
+// itself: a worker stepping with LibTorch and a server stepping with sgd_step
+// must move the same parameters the same way.
+#include "algorithms/update_math.hpp"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+namespace distsgd::math {
+namespace {
+
+std::vector<float> to_vector(const torch::Tensor& tensor) {
+  const auto contiguous = tensor.detach().contiguous();
+  return {contiguous.data_ptr<float>(), contiguous.data_ptr<float>() + contiguous.numel()};
+}
+
+struct TorchCase {
+  double momentum;
+  double weight_decay;
+  bool nesterov;
+};
+
+class SgdMatchesTorch : public ::testing::TestWithParam<TorchCase> {};
+
+TEST_P(SgdMatchesTorch, OverFiveStepsWithAChangingRate) {
+  const TorchCase c = GetParam();
+  constexpr int64_t kSize = 1000;
+  torch::manual_seed(21);
+  auto reference = torch::randn({kSize}).requires_grad_(true);
+  std::vector<float> x = to_vector(reference);
+  torch::optim::SGD optimizer(std::vector<torch::Tensor>{reference},
+                              torch::optim::SGDOptions(0.1)
+                                  .momentum(c.momentum)
+                                  .weight_decay(c.weight_decay)
+                                  .nesterov(c.nesterov));
+  MomentumState state;
+  const SgdHyper hyper{c.momentum, c.weight_decay, c.nesterov};
+
+  for (int step = 0; step < 5; ++step) {
+    SCOPED_TRACE(step);
+    const double lr = 0.1 / (step + 1);  // the schedule changes the rate between steps
+    static_cast<torch::optim::SGDOptions&>(optimizer.param_groups()[0].options()).lr(lr);
+    const auto grad = torch::randn({kSize});
+    reference.mutable_grad() = grad.clone();
+    optimizer.step();
+    sgd_step(x, to_vector(grad), state, hyper, lr);
+
+    const auto expected = to_vector(reference);
+    EXPECT_LT(max_abs_difference(x, expected), 1e-6f);
+    EXPECT_EQ(state.started(), c.momentum != 0.0);
+  }
+  // The steps did move the parameters (a no-op sgd_step would fail above, but
+  // only if torch moved them too).
+  torch::manual_seed(21);
+  EXPECT_GT(max_abs_difference(x, to_vector(torch::randn({kSize}))), 1e-2f);
+}
+
+INSTANTIATE_TEST_SUITE_P(Hyper, SgdMatchesTorch,
+                         ::testing::Values(TorchCase{0.9, 1e-4, false}, TorchCase{0.9, 1e-4, true},
+                                           TorchCase{0.9, 0.0, false}, TorchCase{0.0, 1e-4, false},
+                                           TorchCase{0.5, 1e-2, true}),
+                         [](const ::testing::TestParamInfo<TorchCase>& info) {
+                           return "mu" +
+                                  std::to_string(static_cast<int>(info.param.momentum * 10)) +
+                                  "_wd" + std::to_string(info.param.weight_decay > 0) +
+                                  (info.param.nesterov ? "_nesterov" : "");
+                         });
+
+TEST(SgdStep, PlainSgdFormulaWithoutMomentum) {
+  std::vector<float> x = {1.0f, -2.0f, 0.5f, 0.0f};
+  const std::vector<float> g = {0.5f, 0.25f, -1.0f, 2.0f};
+  const double lr = 0.1, wd = 0.01;
+  std::vector<double> expected(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) expected[i] = x[i] - lr * (g[i] + wd * x[i]);
+  MomentumState state;
+  sgd_step(x, g, state, SgdHyper{0.0, wd, false}, lr);
+  for (std::size_t i = 0; i < x.size(); ++i) EXPECT_NEAR(x[i], expected[i], 1e-7) << i;
+  EXPECT_FALSE(state.started());  // no momentum, no buffer
+}
+
+TEST(SgdStep, FirstMomentumStepSetsTheBufferToTheGradient) {
+  std::vector<float> x = {1.0f, -2.0f, 3.0f};
+  const std::vector<float> g = {0.5f, 0.25f, -1.0f};
+  const double lr = 0.5, mu = 0.9, wd = 0.1;
+  MomentumState state;
+  const std::vector<float> x0 = x;
+  sgd_step(x, g, state, SgdHyper{mu, wd, false}, lr);
+  ASSERT_EQ(state.buffer.size(), 3u);
+  std::vector<double> v(3);
+  for (int i = 0; i < 3; ++i) {
+    v[i] = g[i] + wd * x0[i];  // not mu * 0 + d, and not (1 - mu) * d
+    EXPECT_NEAR(state.buffer[i], v[i], 1e-7) << i;
+    EXPECT_NEAR(x[i], x0[i] - lr * v[i], 1e-6) << i;
+  }
+  // Second step: v = mu v + d; Nesterov applies d + mu v.
+  const std::vector<float> x1 = x;
+  sgd_step(x, g, state, SgdHyper{mu, wd, true}, lr);
+  for (int i = 0; i < 3; ++i) {
+    const double d = g[i] + wd * x1[i];
+    const double v2 = mu * v[i] + d;
+    EXPECT_NEAR(state.buffer[i], v2, 1e-6) << i;
+    EXPECT_NEAR(x[i], x1[i] - lr * (d + mu * v2), 1e-6) << i;
+  }
+}
+
+TEST(SgdStep, SizeMismatchThrowsAndLeavesXAlone) {
+  std::vector<float> x = {1.0f, 2.0f, 3.0f};
+  const std::vector<float> g = {1.0f, 2.0f};
+  MomentumState state;
+  EXPECT_THROW(sgd_step(x, g, state, SgdHyper{0.9, 0.0, false}, 0.1), std::invalid_argument);
+  EXPECT_THROW(sgd_step(x, g, state, SgdHyper{0.0, 0.0, false}, 0.1), std::invalid_argument);
+  EXPECT_EQ(x, (std::vector<float>{1.0f, 2.0f, 3.0f}));
+  EXPECT_FALSE(state.started());
+
+  // A momentum buffer from a vector of another size.
+  MomentumState other;
+  other.buffer = {0.0f, 0.0f};
+  const std::vector<float> g3 = {1.0f, 1.0f, 1.0f};
+  EXPECT_THROW(sgd_step(x, g3, other, SgdHyper{0.9, 0.0, false}, 0.1), std::invalid_argument);
+  EXPECT_EQ(x, (std::vector<float>{1.0f, 2.0f, 3.0f}));
+}
+
+TEST(Scale, MultipliesEveryElement) {
+  std::vector<float> x = {4.0f, -8.0f, 0.0f, 1.0f};
+  scale(x, 0.25f);
+  EXPECT_EQ(x, (std::vector<float>{1.0f, -2.0f, 0.0f, 0.25f}));
+  scale(x, -2.0f);
+  EXPECT_EQ(x, (std::vector<float>{-2.0f, 4.0f, -0.0f, -0.5f}));
+  std::vector<float> empty;
+  EXPECT_NO_THROW(scale(empty, 3.0f));
+}
+
+TEST(MaxAbsDifference, LargestAbsoluteDifference) {
+  const std::vector<float> a = {1.0f, 2.0f, 3.0f, -1.0f};
+  const std::vector<float> b = {1.0f, 2.5f, 1.0f, 0.5f};
+  EXPECT_FLOAT_EQ(max_abs_difference(a, b), 2.0f);
+  EXPECT_FLOAT_EQ(max_abs_difference(b, a), 2.0f);
+  const std::vector<float> c = {0.0f, 0.0f, 0.0f, -7.0f};
+  EXPECT_FLOAT_EQ(max_abs_difference(a, c), 6.0f);  // a negative difference counts by size
+  EXPECT_EQ(max_abs_difference(a, a), 0.0f);
+  EXPECT_EQ(max_abs_difference(std::vector<float>{}, std::vector<float>{}), 0.0f);
+}
+
+TEST(MaxAbsDifference, NaNIsReportedNotHidden) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  // NaN compares false against everything: a plain `if (diff > worst)` would skip it.
+  EXPECT_TRUE(std::isnan(max_abs_difference(std::vector<float>{1.0f, nan, 2.0f},
+                                            std::vector<float>{1.0f, 1.0f, 2.0f})));
+  EXPECT_TRUE(std::isnan(max_abs_difference(std::vector<float>{0.0f, 100.0f, 3.0f},
+                                            std::vector<float>{0.0f, 0.0f, nan})));
+  EXPECT_TRUE(std::isnan(
+      max_abs_difference(std::vector<float>{nan, 5.0f}, std::vector<float>{0.0f, 0.0f})));
+}
+
+TEST(MaxAbsDifference, SizeMismatchThrows) {
+  EXPECT_THROW(
+      max_abs_difference(std::vector<float>{1.0f, 2.0f}, std::vector<float>{1.0f, 2.0f, 3.0f}),
+      std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace distsgd::math
