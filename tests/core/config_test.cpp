@@ -17,6 +17,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/errors.hpp"
+#include "temp_dir.hpp"
 
 namespace distsgd {
 namespace {
@@ -259,33 +260,9 @@ TEST(TrainConfig, ErrorMessageNamesTheFlagAndValue) {
 
 // ---------------------------------------------------------- write_file_atomically
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() /
-            ("distsgd-core-test-" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  const std::filesystem::path& path() const { return path_; }
+using distsgd::testing::TempDir;
 
- private:
-  std::filesystem::path path_;
-};
-
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using distsgd::testing::read_all;
 
 std::vector<std::string> entries_of(const std::filesystem::path& dir) {
   std::vector<std::string> names;

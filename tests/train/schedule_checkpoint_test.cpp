@@ -16,6 +16,7 @@
 
 #include "core/config.hpp"
 #include "core/errors.hpp"
+#include "temp_dir.hpp"
 #include "train/checkpoint.hpp"
 #include "train/lr_schedule.hpp"
 
@@ -131,33 +132,9 @@ TEST(LrSchedule, ZeroStepsPerEpochDoesNotDivideByZero) {
 
 // ----------------------------------------------------------------- Checkpoints
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() /
-            ("distsgd-train-test-" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  const std::filesystem::path& path() const { return path_; }
+using distsgd::testing::TempDir;
 
- private:
-  std::filesystem::path path_;
-};
-
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using distsgd::testing::read_all;
 
 void write_all(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
