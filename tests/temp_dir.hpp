@@ -1,11 +1,13 @@
 #pragma once
 // Test helpers shared by every test binary: a scratch directory removed at the
-// end of the test, and reading a whole file.
+// end of the test, reading a whole file, listing a directory.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace distsgd::testing {
 
@@ -37,6 +39,15 @@ inline std::string read_all(const std::string& path) {
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
+}
+
+// The names in `dir`, sorted (to check that no temporary file was left behind).
+inline std::vector<std::string> entries_of(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 }  // namespace distsgd::testing

@@ -264,13 +264,7 @@ using distsgd::testing::TempDir;
 
 using distsgd::testing::read_all;
 
-std::vector<std::string> entries_of(const std::filesystem::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(dir))
-    names.push_back(entry.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
+using distsgd::testing::entries_of;
 
 TEST(AtomicFile, WritesTheContent) {
   TempDir dir;
