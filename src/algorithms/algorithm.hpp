@@ -2,9 +2,10 @@
 // The algorithm interface: what a method of distributed SGD does at the hooks of
 // the trainer's step. The trainer loop is the same for every method:
 //
-//   start -> per step: [backward: bucket_ready for each gradient bucket]
-//            -> before_step -> optimizer step -> after_step
-//         -> every so often: prepare_evaluation -> finish
+//   worker: start -> per step: [backward: bucket_ready for each gradient bucket]
+//                    -> before_step -> optimizer step -> after_step
+//                 -> every so often: prepare_evaluation -> finish -> summary
+//   server: start -> serve -> finish -> summary
 //
 // A method differs only in what it does at these hooks, and in the rank's role.
 // Everything here is flat float vectors (see core/flat_parameters.hpp), so no
@@ -47,6 +48,16 @@ class Algorithm {
   virtual Role role() const { return Role::worker; }
   // Whether the trainer should call bucket_ready() from the backward pass.
   virtual bool uses_gradient_buckets() const { return false; }
+  // True when before_step itself writes the updated parameters (ASGD: the
+  // server applies the gradient), so the trainer takes no optimizer step.
+  virtual bool replaces_optimizer_step() const { return false; }
+  // True when every worker takes part in every evaluation during training (a
+  // collective). Asynchronous methods return false: workers may be at
+  // different steps, so worker 0 evaluates alone until the end of training,
+  // when all workers evaluate together.
+  virtual bool synchronous_evaluation() const { return true; }
+  // Whether the trainer's checkpoints capture this method's whole state.
+  virtual bool supports_checkpoints() const { return false; }
 
   // Once, before the first step (and after a checkpoint was restored).
   virtual void start(ReplicaView replica) = 0;
@@ -55,16 +66,20 @@ class Algorithm {
   // The gradients in replica.grads must be the ones to apply when this returns.
   virtual void before_step(ReplicaView replica, const StepInfo& step) {}
   virtual void after_step(ReplicaView replica, const StepInfo& step) {}
-  // Called on every rank at the same point before an evaluation (a global
-  // synchronisation). Writes the parameters and buffers to evaluate into `out`
+  // Called before an evaluation: on every worker when synchronous_evaluation()
+  // or after finish(), else on worker 0 alone. Writes the parameters and buffers to evaluate into `out`
   // and returns true, or returns false to evaluate the replica itself.
   virtual bool prepare_evaluation(ReplicaView replica, ReplicaView out) { return false; }
   // Before a checkpoint is taken (every rank, same point).
   virtual void before_checkpoint(ReplicaView replica) {}
-  // Once, after the last step; every rank calls it.
+  // A server rank's whole work between start and finish: answer workers until
+  // every one of them has finished.
+  virtual void serve(ReplicaView replica) {}
+  // Once, after the last step (workers) or serve (servers); every rank calls it.
   virtual void finish(ReplicaView replica) {}
-  // Method-specific figures for summary.json.
-  virtual nlohmann::json summary() const { return nlohmann::json::object(); }
+  // Method-specific figures for summary.json. Called on every rank of the job at
+  // the same point, after finish (it may use collectives); rank 0's is kept.
+  virtual nlohmann::json summary() { return nlohmann::json::object(); }
 };
 
 }  // namespace distsgd

@@ -19,13 +19,14 @@ class AllReduceSgd : public Algorithm {
 
   std::string name() const override { return "allreduce"; }
   bool uses_gradient_buckets() const override { return true; }
+  bool supports_checkpoints() const override { return true; }
   void start(ReplicaView replica) override;
   void bucket_ready(const GradBucket& bucket) override;
   void before_step(ReplicaView replica, const StepInfo& step) override;
   bool prepare_evaluation(ReplicaView replica, ReplicaView out) override;
   void before_checkpoint(ReplicaView replica) override { average_buffers(replica); }
   void finish(ReplicaView replica) override;
-  nlohmann::json summary() const override;
+  nlohmann::json summary() override;
 
   // Seconds spent blocked in before_step waiting for all-reduce (the part of
   // communication not hidden behind the backward pass), and seconds from

@@ -1,17 +1,52 @@
 #include "algorithms/make_algorithm.hpp"
 
+#include <fmt/format.h>
+
 #include "algorithms/allreduce.hpp"
+#include "algorithms/parameter_server.hpp"
 #include "core/errors.hpp"
 
 namespace distsgd {
+namespace {
 
-std::vector<std::string> algorithm_names() { return {"allreduce"}; }
+bool is_parameter_server(const std::string& algo) { return algo == "asgd" || algo == "easgd"; }
 
-std::unique_ptr<Algorithm> make_algorithm(const TrainConfig& config, comm::Communicator& comm) {
-  if (config.algo == "allreduce") return std::make_unique<AllReduceSgd>(comm);
+void check_known(const std::string& algo) {
+  for (const auto& name : algorithm_names()) {
+    if (name == algo) return;
+  }
   std::string names;
   for (const auto& name : algorithm_names()) names += (names.empty() ? "" : ", ") + name;
-  throw ConfigError("unknown --algo '" + config.algo + "' (known: " + names + ")");
+  throw ConfigError("unknown --algo '" + algo + "' (known: " + names + ")");
+}
+
+}  // namespace
+
+std::vector<std::string> algorithm_names() { return {"allreduce", "asgd", "easgd"}; }
+
+Role role_for(const TrainConfig& config, int rank, int nodes) {
+  check_known(config.algo);
+  const bool has_servers = is_parameter_server(config.algo);
+  if (!has_servers && !config.leave_early.empty())
+    throw ConfigError("--leave-early needs an asynchronous method: with --algo " + config.algo +
+                      " every rank takes every step");
+  const int workers = has_servers ? make_ps_layout(0, nodes, config.servers).workers : nodes;
+  for (const auto& [flag, spec] : {std::pair{"--straggler", config.straggler_spec()},
+                                   std::pair{"--leave-early", config.leave_early_spec()}}) {
+    if (spec && spec->rank >= workers)
+      throw ConfigError(fmt::format("{} names rank {}, but the workers are ranks 0-{}", flag, spec->rank,
+                                    workers - 1));
+  }
+  return rank < workers ? Role::worker : Role::server;
+}
+
+std::unique_ptr<Algorithm> make_algorithm(const TrainConfig& config, comm::Communicator& world,
+                                          comm::Communicator& workers) {
+  const Role role = role_for(config, world.rank(), world.size());
+  if (config.algo == "allreduce") return std::make_unique<AllReduceSgd>(world);
+  const auto method = config.algo == "asgd" ? PsMethod::asgd : PsMethod::easgd;
+  if (role == Role::server) return std::make_unique<ParameterServer>(method, config, world);
+  return std::make_unique<ParameterServerWorker>(method, config, world, workers);
 }
 
 }  // namespace distsgd

@@ -11,7 +11,14 @@
 namespace distsgd {
 
 std::vector<std::string> algorithm_names();
-// Throws ConfigError for an unknown name or a rank count the method cannot use.
-std::unique_ptr<Algorithm> make_algorithm(const TrainConfig& config, comm::Communicator& comm);
+
+// This rank's role in the method. Throws ConfigError for an unknown method or
+// a rank count the method cannot use, before any rank has sent anything.
+Role role_for(const TrainConfig& config, int rank, int nodes);
+
+// `world` is the whole job, `workers` the ranks whose role is worker (the same
+// ranks as world for methods without servers; on a server rank, the servers).
+std::unique_ptr<Algorithm> make_algorithm(const TrainConfig& config, comm::Communicator& world,
+                                          comm::Communicator& workers);
 
 }  // namespace distsgd

@@ -27,6 +27,28 @@ void sgd_step(std::span<float> x, std::span<const float> g, MomentumState& state
   }
 }
 
+void elastic_exchange(std::span<float> x, std::span<float> centre, float alpha) {
+  if (x.size() != centre.size()) throw std::invalid_argument("elastic_exchange: sizes differ");
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const float d = alpha * (x[i] - centre[i]);
+    x[i] -= d;
+    centre[i] += d;
+  }
+}
+
+std::vector<Range> balanced_ranges(int64_t total, int parts) {
+  if (parts < 1 || total < 0) throw std::invalid_argument("balanced_ranges: need parts >= 1, total >= 0");
+  std::vector<Range> ranges;
+  const int64_t base = total / parts, extra = total % parts;
+  int64_t offset = 0;
+  for (int i = 0; i < parts; ++i) {
+    const int64_t size = base + (i < extra ? 1 : 0);
+    ranges.push_back({offset, size});
+    offset += size;
+  }
+  return ranges;
+}
+
 void scale(std::span<float> x, float factor) {
   for (float& value : x) value *= factor;
 }

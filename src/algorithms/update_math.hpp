@@ -29,6 +29,23 @@ struct MomentumState {
 void sgd_step(std::span<float> x, std::span<const float> g, MomentumState& state,
               const SgdHyper& hyper, double lr);
 
+// The elastic exchange of EASGD between a replica x and the centre c:
+//   d = alpha * (x - c);  x -= d;  c += d
+// A worker calls it with its replica and a copy of the centre it received, a
+// server with the centre and a copy of the replica: both compute the same d.
+void elastic_exchange(std::span<float> x, std::span<float> centre, float alpha);
+
+// A contiguous piece [offset, offset + size) of a flat vector.
+struct Range {
+  int64_t offset = 0;
+  int64_t size = 0;
+  bool operator==(const Range&) const = default;
+};
+
+// Splits [0, total) into `parts` contiguous ranges whose sizes differ by at
+// most one (the first total % parts ranges get the extra element).
+std::vector<Range> balanced_ranges(int64_t total, int parts);
+
 // x *= factor (for example 1/N after summing N gradients).
 void scale(std::span<float> x, float factor);
 

@@ -3,7 +3,19 @@
 namespace distsgd::cli {
 
 void add_train_flags(CLI::App& app, TrainConfig& c) {
-  app.add_option("--algo", c.algo, "Method: allreduce (synchronous all-reduce SGD)")
+  app.add_option("--algo", c.algo,
+                 "Method: allreduce (synchronous all-reduce SGD) | asgd (asynchronous SGD on "
+                 "parameter servers) | easgd (elastic averaging SGD on parameter servers)")
+      ->capture_default_str()->group("Method");
+  app.add_option("--servers", c.servers, "asgd/easgd: parameter servers (the last S ranks)")
+      ->capture_default_str()->group("Method");
+  app.add_option("--max-staleness", c.max_staleness,
+                 "asgd/easgd: a worker may be at most K updates ahead of the slowest live worker "
+                 "(the server holds its reply); unset: unbounded")
+      ->group("Method");
+  app.add_option("--tau", c.tau, "easgd: local steps between elastic exchanges")
+      ->capture_default_str()->group("Method");
+  app.add_option("--easgd-beta", c.easgd_beta, "easgd: moving rate alpha = beta / workers, in (0, 1]")
       ->capture_default_str()->group("Method");
   app.add_option("--bucket-mb", c.bucket_mb,
                  "allreduce: gradient bucket size in MiB; a bucket is reduced as soon as backward "
@@ -67,6 +79,14 @@ void add_train_flags(CLI::App& app, TrainConfig& c) {
       ->capture_default_str()->group("Execution");
   app.add_option("--threads", c.threads, "LibTorch threads per rank")->capture_default_str()->group("Execution");
   app.add_option("--device", c.device, "cpu | cuda")->capture_default_str()->group("Execution");
+  app.add_option("--straggler", c.straggler,
+                 "RANK:FACTOR: that rank computes FACTOR times slower (it sleeps (FACTOR-1) times its "
+                 "compute time after each backward pass)")
+      ->group("Fault injection");
+  app.add_option("--leave-early", c.leave_early,
+                 "RANK:STEPS: that worker stops after STEPS steps, as a node leaving the job "
+                 "(asynchronous methods)")
+      ->group("Fault injection");
   app.add_option("--timeout-s", c.timeout_s,
                  "Deadline of every wait on another rank; past it the run names the operation and the "
                  "ranks waited for, and exits non-zero")

@@ -119,18 +119,22 @@ void Communicator::allgather(const void* in, void* out, std::size_t bytes, const
   Request(std::move(request)).wait();
 }
 
-Request Communicator::isend(const void* data, std::size_t bytes, int dest, int tag) {
-  auto request = new_request(*impl_, fmt::format("send of {} bytes to rank {} (tag {})", bytes, dest, tag),
-                             fmt::format("rank {}", dest));
+Request Communicator::isend(const void* data, std::size_t bytes, int dest, int tag,
+                            const std::string& what) {
+  auto request = new_request(
+      *impl_, what.empty() ? fmt::format("send of {} bytes to rank {} (tag {})", bytes, dest, tag) : what,
+      fmt::format("rank {}", dest));
   detail::check(MPI_Isend(data, checked_count(bytes, "send"), MPI_BYTE, dest, tag, impl_->comm,
                           &request->request),
                 request->what);
   return Request(std::move(request));
 }
 
-Request Communicator::irecv(void* data, std::size_t bytes, int source, int tag) {
+Request Communicator::irecv(void* data, std::size_t bytes, int source, int tag,
+                            const std::string& what) {
   auto request = new_request(
-      *impl_, fmt::format("receive of {} bytes from rank {} (tag {})", bytes, source, tag),
+      *impl_,
+      what.empty() ? fmt::format("receive of {} bytes from rank {} (tag {})", bytes, source, tag) : what,
       fmt::format("rank {}", source));
   detail::check(MPI_Irecv(data, checked_count(bytes, "receive"), MPI_BYTE, source, tag,
                           impl_->comm, &request->request),

@@ -73,9 +73,11 @@ class Communicator {
   // Gathers `bytes` from every rank into `out` (size() * bytes), in rank order.
   void allgather(const void* in, void* out, std::size_t bytes, const std::string& what);
 
-  // Tagged point-to-point messages of raw bytes.
-  Request isend(const void* data, std::size_t bytes, int dest, int tag);
-  Request irecv(void* data, std::size_t bytes, int source, int tag);
+  // Tagged point-to-point messages of raw bytes. `what` names the message in
+  // errors ("reply of server rank 2 to step 40"); empty: a generic name. A
+  // receive buffer may be larger than the message.
+  Request isend(const void* data, std::size_t bytes, int dest, int tag, const std::string& what = "");
+  Request irecv(void* data, std::size_t bytes, int source, int tag, const std::string& what = "");
   void send(const void* data, std::size_t bytes, int dest, int tag);
   void recv(void* data, std::size_t bytes, int source, int tag);
 

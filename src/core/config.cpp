@@ -3,13 +3,14 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <stdexcept>
 
 #include "core/errors.hpp"
 
 namespace distsgd {
 
 #define DISTSGD_CONFIG_FIELDS(X)                                                             \
-  X(algo) X(model) X(dataset) X(data_dir) X(synthetic_shape) X(augment) X(epochs)            \
+  X(algo) X(servers) X(max_staleness) X(tau) X(easgd_beta) X(straggler) X(leave_early) X(model) X(dataset) X(data_dir) X(synthetic_shape) X(augment) X(epochs)            \
   X(batch_size) X(lr) X(momentum) X(nesterov) X(weight_decay) X(lr_schedule)                 \
   X(lr_decay_epochs) X(lr_decay) X(warmup_epochs) X(lr_scaling) X(max_steps) X(eval_every)   \
   X(eval_batch_size) X(eval_samples) X(target_accuracy) X(checkpoint_every) X(log_dir) X(resume)             \
@@ -32,7 +33,34 @@ void get(const nlohmann::json& json, const char* key, std::optional<T>& value) {
   if (json.at(key).is_null()) value.reset();
   else value = json.at(key).get<T>();
 }
+// "RANK:VALUE" with an integer rank >= 0 and a finite number; nullopt when empty.
+std::optional<TrainConfig::RankValue> parse_rank_value(const std::string& text, const char* flag) {
+  if (text.empty()) return std::nullopt;
+  const auto colon = text.find(':');
+  TrainConfig::RankValue parsed;
+  std::size_t used_rank = 0, used_value = 0;
+  try {
+    if (colon == std::string::npos) throw std::invalid_argument("no colon");
+    const std::string rank = text.substr(0, colon), value = text.substr(colon + 1);
+    parsed.rank = std::stoi(rank, &used_rank);
+    parsed.value = std::stod(value, &used_value);
+    if (used_rank != rank.size() || used_value != value.size()) throw std::invalid_argument("trailing");
+  } catch (const std::exception&) {
+    throw ConfigError(fmt::format("{} must be RANK:VALUE, for example 1:4 (got '{}')", flag, text));
+  }
+  if (parsed.rank < 0 || !std::isfinite(parsed.value))
+    throw ConfigError(fmt::format("{} must be RANK:VALUE with RANK >= 0 (got '{}')", flag, text));
+  return parsed;
+}
 }  // namespace
+
+std::optional<TrainConfig::RankValue> TrainConfig::straggler_spec() const {
+  return parse_rank_value(straggler, "--straggler");
+}
+
+std::optional<TrainConfig::RankValue> TrainConfig::leave_early_spec() const {
+  return parse_rank_value(leave_early, "--leave-early");
+}
 
 nlohmann::json TrainConfig::to_json() const {
   nlohmann::json json;
@@ -85,6 +113,16 @@ void TrainConfig::validate() const {
   require(std::isfinite(bucket_mb) && bucket_mb > 0 && bucket_mb <= 1e6,
           "--bucket-mb must be in (0, 1e6]");
   require(!log_dir.empty(), "--log-dir must not be empty");
+  require(servers >= 1, fmt::format("--servers must be at least 1 (got {})", servers));
+  require(!max_staleness || *max_staleness >= 0, "--max-staleness must be >= 0");
+  require(tau >= 1, fmt::format("--tau must be at least 1 (got {})", tau));
+  require(std::isfinite(easgd_beta) && easgd_beta > 0 && easgd_beta <= 1,
+          fmt::format("--easgd-beta must be in (0, 1] (got {})", easgd_beta));
+  if (const auto slow = straggler_spec())
+    require(slow->value >= 1, fmt::format("--straggler factor must be >= 1 (got '{}')", straggler));
+  if (const auto leave = leave_early_spec())
+    require(leave->value >= 1 && leave->value == std::floor(leave->value),
+            fmt::format("--leave-early steps must be a whole number >= 1 (got '{}')", leave_early));
 }
 
 }  // namespace distsgd

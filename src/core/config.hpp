@@ -19,6 +19,16 @@ struct TrainConfig {
   std::string synthetic_shape = "cifar";
   bool augment = true;   // where the data set has augmentation (CIFAR-10)
 
+  // Parameter-server methods (asgd, easgd): the last `servers` ranks serve.
+  int servers = 1;
+  std::optional<int64_t> max_staleness;  // asgd/easgd: bound on a worker's lead; unset: none
+  int64_t tau = 1;                       // easgd: steps between elastic exchanges
+  double easgd_beta = 0.9;               // easgd: alpha = beta / workers
+
+  // Fault injection, to measure what slow or departing nodes do to a method.
+  std::string straggler;    // "RANK:FACTOR": that rank computes FACTOR times slower
+  std::string leave_early;  // "RANK:STEPS": that worker stops after STEPS steps (async methods)
+
   // Optimisation. batch_size is per worker.
   int64_t epochs = 2;
   int64_t batch_size = 64;
@@ -50,6 +60,14 @@ struct TrainConfig {
   std::string device = "cpu";
   double timeout_s = 300.0;
   double bucket_mb = 25.0;
+
+  // --straggler and --leave-early parsed (validate() has checked the format).
+  struct RankValue {
+    int rank = 0;
+    double value = 0.0;
+  };
+  std::optional<RankValue> straggler_spec() const;
+  std::optional<RankValue> leave_early_spec() const;
 
   nlohmann::json to_json() const;
   static TrainConfig from_json(const nlohmann::json& json);

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <thread>
 
 #include "algorithms/make_algorithm.hpp"
 #include "algorithms/update_math.hpp"
@@ -55,32 +56,43 @@ void copy_into(std::span<float> target, const std::vector<float>& source, const 
 class TrainingRun {
  public:
   TrainingRun(const TrainConfig& config, comm::Communicator& comm)
-      : config_(config), comm_(comm), device_(config.device) {
+      : config_(config), comm_(comm), device_(config.device),
+        role_(role_for(config, comm.rank(), comm.size())) {
     if (config.device == "cuda" && !torch::cuda::is_available())
       throw ConfigError("--device cuda: this LibTorch build has no CUDA support or no GPU is visible");
     if (config.device == "cuda")
       throw ConfigError("--device cuda: the flat-buffer exchange is implemented for CPU tensors only");
     comm_.set_timeout(std::chrono::duration<double>(config.timeout_s));
+    // Workers evaluate and average among themselves; a worker evaluating alone
+    // (asynchronous methods during training) uses a group of one.
+    workers_.emplace(comm_.split(role_ == Role::worker ? 0 : 1, comm_.rank(), "workers"));
+    solo_.emplace(comm_.split(comm_.rank(), 0, "own rank"));
     prepare_log_dir();
     data_ = data::load_datasets({config.dataset, config.data_dir, config.synthetic_shape, config.seed});
     torch::manual_seed(config.seed);
     model_ = models::make_model(config.model, data_.train->shape(), data_.train->num_classes());
     model_->to(device_);
     flat_ = std::make_unique<FlatParameters>(*model_);
-    algorithm_ = make_algorithm(config, comm);
+    algorithm_ = make_algorithm(config, comm, *workers_);
+    if (!algorithm_->supports_checkpoints() && !config.resume.empty())
+      throw ConfigError("--resume: checkpoints of --algo " + config.algo + " are not implemented yet");
     if (algorithm_->uses_gradient_buckets()) {
       buckets_ = std::make_unique<GradientBuckets>(
           *flat_, config.bucket_mb, [this](const GradBucket& bucket) { algorithm_->bucket_ready(bucket); });
     }
-    const int64_t shard = data_.train->size() / comm.size();
+    const int64_t shard = data_.train->size() / workers_->size();
     steps_per_epoch_ = shard / config.batch_size;
     if (steps_per_epoch_ < 1)
       throw ConfigError(fmt::format(
-          "--batch-size {} is larger than this rank's shard ({} samples of {} over {} ranks)",
-          config.batch_size, shard, data_.train->size(), comm.size()));
+          "--batch-size {} is larger than this worker's shard ({} samples of {} over {} workers)",
+          config.batch_size, shard, data_.train->size(), workers_->size()));
     total_steps_ = steps_per_epoch_ * config.epochs;
     if (config.max_steps) total_steps_ = std::min(total_steps_, *config.max_steps);
-    schedule_ = std::make_unique<LrSchedule>(config, comm.size(), steps_per_epoch_);
+    if (const auto leave = config.leave_early_spec(); leave && leave->rank == comm.rank())
+      total_steps_ = std::min(total_steps_, static_cast<int64_t>(leave->value));
+    if (const auto slow = config.straggler_spec(); slow && slow->rank == comm.rank())
+      slowdown_ = slow->value;
+    schedule_ = std::make_unique<LrSchedule>(config, workers_->size(), steps_per_epoch_);
     hyper_ = {config.momentum, config.weight_decay, config.nesterov};
   }
 
@@ -90,7 +102,10 @@ class TrainingRun {
   ReplicaView replica() { return {flat_->param_span(), flat_->grad_span(), flat_->buffer_span()}; }
   void prepare_log_dir();
   void train_step(const std::vector<int64_t>& shard, int64_t step_in_epoch);
-  void run_evaluation();
+  void run_evaluation(bool final = false);
+  TrainResult serve();
+  EvalResult evaluate_local_replica();
+  comm::Communicator& eval_comm();
   void save_checkpoint(int64_t epochs_done);
   void restore(const std::string& path);
   double max_divergence(std::span<float> values, const std::string& what);
@@ -100,6 +115,8 @@ class TrainingRun {
   TrainConfig config_;
   comm::Communicator& comm_;
   torch::Device device_;
+  Role role_;
+  std::optional<comm::Communicator> workers_, solo_;
   data::Datasets data_;
   std::shared_ptr<models::Model> model_;
   std::unique_ptr<FlatParameters> flat_;
@@ -115,6 +132,11 @@ class TrainingRun {
   int64_t step_ = 0;   // global step of this rank, the next one to run
   int64_t epoch_ = 0;  // current epoch
   int64_t samples_ = 0;
+  double slowdown_ = 1.0;      // --straggler factor of this rank
+  double injected_s_ = 0.0;    // time slept to emulate it
+  bool finished_ = false;      // finish() done: evaluations are collective again
+  std::vector<float> evaluated_params_;  // what the last evaluation scored, when not the replica
+  std::optional<EvalResult> local_eval_;
   RunClock clock_;
   std::vector<double> step_times_;
   std::vector<std::string> checkpoints_;
@@ -136,7 +158,23 @@ void TrainingRun::prepare_log_dir() {
   metrics_ = std::make_unique<metrics::JsonlWriter>(path);
 }
 
+// A server rank: answer workers until all have finished, then take part in the
+// collectives of the end (final parameters, summary figures).
+TrainResult TrainingRun::serve() {
+  algorithm_->start(replica());
+  clock_.start();
+  algorithm_->serve(replica());
+  algorithm_->finish(replica());
+  TrainResult result;
+  result.summary = make_summary(clock_.wall_s());
+  metrics_->write({{"type", "server"}, {"wall_s", clock_.wall_s()}, {"figures", result.summary}});
+  metrics_->flush();
+  comm_.barrier("end of training");
+  return result;
+}
+
 TrainResult TrainingRun::run() {
+  if (role_ == Role::server) return serve();
   algorithm_->start(replica());
   if (!config_.resume.empty()) restore(config_.resume);
   metrics::ProgressLine progress(comm_.rank() == 0 && !config_.quiet);
@@ -145,13 +183,13 @@ TrainResult TrainingRun::run() {
   const int64_t last_epoch = config_.stop_after_epoch.value_or(config_.epochs);
   bool stopped_early = false;
   while (epoch_ < last_epoch && step_ < total_steps_) {
-    const auto shard = data::shard_for_epoch(data_.train->size(), comm_.rank(), comm_.size(),
+    const auto shard = data::shard_for_epoch(data_.train->size(), workers_->rank(), workers_->size(),
                                              config_.seed, epoch_);
     for (int64_t s = step_ - epoch_ * steps_per_epoch_; s < steps_per_epoch_ && step_ < total_steps_; ++s) {
       train_step(shard, s);
       if (config_.eval_every > 0 && step_ % config_.eval_every == 0) run_evaluation();
       const double train_s = clock_.train_s();
-      const double rate = static_cast<double>(samples_) * comm_.size() / std::max(train_s, 1e-9);
+      const double rate = static_cast<double>(samples_) * workers_->size() / std::max(train_s, 1e-9);
       progress.update({epoch_, config_.epochs, step_, total_steps_, loss_ema_, accuracy_ema_,
                        last_eval_ ? std::optional(last_eval_->accuracy) : std::nullopt,
                        schedule_->at(step_ - 1), rate,
@@ -160,7 +198,8 @@ TrainResult TrainingRun::run() {
     }
     if (step_ == (epoch_ + 1) * steps_per_epoch_) ++epoch_;
     if (config_.eval_every == 0 && step_ < total_steps_) run_evaluation();
-    if (config_.checkpoint_every > 0 && epoch_ % config_.checkpoint_every == 0 &&
+    if (algorithm_->supports_checkpoints() && config_.checkpoint_every > 0 &&
+        epoch_ % config_.checkpoint_every == 0 &&
         step_ == epoch_ * steps_per_epoch_)
       save_checkpoint(epoch_);
     if (config_.stop_after_epoch && epoch_ == *config_.stop_after_epoch && epoch_ < config_.epochs) {
@@ -169,7 +208,8 @@ TrainResult TrainingRun::run() {
     }
   }
   algorithm_->finish(replica());
-  run_evaluation();
+  finished_ = true;
+  run_evaluation(true);
   progress.done();
   const double wall_s = clock_.wall_s();
   TrainResult result;
@@ -181,7 +221,8 @@ TrainResult TrainingRun::run() {
     write_file_atomically(config_.log_dir + "/summary.json", result.summary.dump(2) + "\n");
     Checkpoint final_state;
     final_state.meta = {{"config", config_.to_json()}, {"step", step_}, {"epoch", epoch_}};
-    final_state.tensors["params"] = to_vector(flat_->param_span());
+    final_state.tensors["params"] =
+        evaluated_params_.empty() ? to_vector(flat_->param_span()) : evaluated_params_;
     final_state.tensors["buffers"] = to_vector(flat_->buffer_span());
     write_checkpoint(config_.log_dir + "/final.ckpt", final_state);
   }
@@ -206,16 +247,23 @@ void TrainingRun::train_step(const std::vector<int64_t>& shard, int64_t step_in_
   auto loss = torch::nn::functional::cross_entropy(logits, targets);
   loss.backward();
   if (buckets_) buckets_->end_backward();
+  if (slowdown_ > 1.0) {
+    // --straggler: this rank computes `slowdown_` times slower than it does.
+    const auto extra = std::chrono::duration<double>((slowdown_ - 1.0) * seconds_since(started));
+    std::this_thread::sleep_for(extra);
+    injected_s_ += extra.count();
+  }
 
   const StepInfo info{step_, epoch_, schedule_->at(step_)};
-  algorithm_->before_step(replica(), info);
   const double loss_value = loss.item<double>();
   if (!std::isfinite(loss_value))
     throw RuntimeFailure(fmt::format("loss is {} at step {} (epoch {}) on rank {}{}", loss_value,
                                      step_, epoch_ + 1, comm_.rank(),
                                      checkpoints_.empty() ? std::string()
                                                           : "; last good checkpoint: " + checkpoints_.back()));
-  math::sgd_step(flat_->param_span(), flat_->grad_span(), momentum_, hyper_, info.lr);
+  algorithm_->before_step(replica(), info);
+  if (!algorithm_->replaces_optimizer_step())
+    math::sgd_step(flat_->param_span(), flat_->grad_span(), momentum_, hyper_, info.lr);
   algorithm_->after_step(replica(), info);
 
   ++step_;
@@ -233,7 +281,14 @@ void TrainingRun::record_step(double loss, double accuracy) {
   accuracy_ema_ += weight * (accuracy - accuracy_ema_);
 }
 
-void TrainingRun::run_evaluation() {
+// During training, asynchronous methods evaluate on worker 0 alone (workers
+// may be at different steps); at the end every worker takes part.
+comm::Communicator& TrainingRun::eval_comm() {
+  return algorithm_->synchronous_evaluation() || finished_ ? *workers_ : *solo_;
+}
+
+void TrainingRun::run_evaluation(bool final) {
+  if (&eval_comm() == &*solo_ && workers_->rank() != 0) return;
   auto pause = clock_.pause_for_evaluation();
   auto view = replica();
   std::vector<float> own_params, own_buffers, eval_params(view.params.size()),
@@ -245,12 +300,14 @@ void TrainingRun::run_evaluation() {
     std::copy(eval_params.begin(), eval_params.end(), view.params.begin());
     std::copy(eval_buffers.begin(), eval_buffers.end(), view.buffers.begin());
   }
-  last_eval_ = evaluate(*model_, *data_.test, comm_, config_.eval_batch_size, device_,
+  last_eval_ = evaluate(*model_, *data_.test, eval_comm(), config_.eval_batch_size, device_,
                         config_.eval_samples);
+  if (final && swapped) evaluated_params_ = eval_params;
   if (swapped) {
     std::copy(own_params.begin(), own_params.end(), view.params.begin());
     std::copy(own_buffers.begin(), own_buffers.end(), view.buffers.begin());
   }
+  if (final) local_eval_ = swapped ? evaluate_local_replica() : *last_eval_;
   best_accuracy_ = std::max(best_accuracy_, last_eval_->accuracy);
   const double train_s = clock_.train_s();
   if (config_.target_accuracy && !time_to_target_s_ && last_eval_->accuracy >= *config_.target_accuracy) {
@@ -261,6 +318,20 @@ void TrainingRun::run_evaluation() {
                    {"epochs_done", static_cast<double>(step_) / static_cast<double>(steps_per_epoch_)},
                    {"wall_s", clock_.wall_s()}, {"train_time_s", train_s},
                    {"test_accuracy", last_eval_->accuracy}, {"test_loss", last_eval_->loss}});
+}
+
+// The test accuracy of worker 0's own replica, scored by all workers.
+EvalResult TrainingRun::evaluate_local_replica() {
+  auto view = replica();
+  const auto own_params = to_vector(view.params), own_buffers = to_vector(view.buffers);
+  workers_->broadcast(view.params.data(), view.params.size_bytes(), 0, "worker 0's parameters");
+  if (!view.buffers.empty())
+    workers_->broadcast(view.buffers.data(), view.buffers.size_bytes(), 0, "worker 0's buffers");
+  const auto result = evaluate(*model_, *data_.test, *workers_, config_.eval_batch_size, device_,
+                               config_.eval_samples);
+  std::copy(own_params.begin(), own_params.end(), view.params.begin());
+  std::copy(own_buffers.begin(), own_buffers.end(), view.buffers.begin());
+  return result;
 }
 
 void TrainingRun::save_checkpoint(int64_t epochs_done) {
@@ -324,48 +395,78 @@ void TrainingRun::restore(const std::string& path) {
   checkpoints_.push_back(path);
 }
 
-// The largest max-abs difference between any rank's `values` and rank 0's.
+// The largest max-abs difference between any worker's `values` and worker 0's.
 double TrainingRun::max_divergence(std::span<float> values, const std::string& what) {
   std::vector<float> reference = to_vector(values);
-  comm_.broadcast(reference.data(), reference.size() * sizeof(float), 0, "rank 0's " + what);
+  workers_->broadcast(reference.data(), reference.size() * sizeof(float), 0, "worker 0's " + what);
   double divergence = math::max_abs_difference(values, reference);
-  comm_.allreduce(&divergence, 1, comm::DType::f64, comm::ReduceOp::max, what + " divergence");
+  workers_->allreduce(&divergence, 1, comm::DType::f64, comm::ReduceOp::max, what + " divergence");
   return divergence;
 }
 
+// Collective over the job; rank 0 (always a worker) returns the full summary.
 nlohmann::json TrainingRun::make_summary(double wall_s) {
   double totals[2] = {static_cast<double>(samples_), static_cast<double>(step_)};
   comm_.allreduce(totals, 2, comm::DType::f64, comm::ReduceOp::sum, "sample counts");
+  if (role_ == Role::server) return {{"method", algorithm_->summary()}};
+
   const double divergence = max_divergence(flat_->param_span(), "parameters");
   const double buffer_divergence = max_divergence(flat_->buffer_span(), "buffers");
   std::vector<double> sorted = step_times_;
   std::sort(sorted.begin(), sorted.end());
+  const double median = sorted.empty() ? 0.0 : sorted[sorted.size() / 2];
+  // Per worker: steps taken and median step time, to see stragglers and early leavers.
+  std::vector<double> own = {static_cast<double>(step_), median}, all(2 * workers_->size());
+  workers_->allgather(own.data(), all.data(), own.size() * sizeof(double), "per-worker figures");
+  std::vector<int64_t> worker_steps;
+  std::vector<double> worker_medians;
+  for (int w = 0; w < workers_->size(); ++w) {
+    worker_steps.push_back(static_cast<int64_t>(all[2 * w]));
+    worker_medians.push_back(all[2 * w + 1]);
+  }
   const double train_s = clock_.train_s();
   nlohmann::json summary = {
       {"algo", config_.algo},
       {"model", config_.model},
       {"dataset", config_.dataset},
       {"nodes", comm_.size()},
-      {"workers", comm_.size()},
+      {"workers", workers_->size()},
+      {"servers", comm_.size() - workers_->size()},
       {"epochs", static_cast<double>(step_) / static_cast<double>(steps_per_epoch_)},
       {"steps", step_},
+      {"worker_steps", worker_steps},
       {"wall_time_s", wall_s},
       {"train_time_s", train_s},
       {"eval_time_s", clock_.eval_s()},
       {"samples_per_s", totals[0] / std::max(train_s, 1e-9)},
-      {"step_time_median_s", sorted.empty() ? 0.0 : sorted[sorted.size() / 2]},
+      {"step_time_median_s", median},
+      {"worker_step_time_median_s", worker_medians},
       {"final_test_accuracy", last_eval_->accuracy},
       {"final_test_loss", last_eval_->loss},
+      {"final_local_test_accuracy", local_eval_ ? nlohmann::json(local_eval_->accuracy) : nullptr},
       {"best_test_accuracy", best_accuracy_},
       {"time_to_target_s", time_to_target_s_ ? nlohmann::json(*time_to_target_s_) : nullptr},
       {"epochs_to_target", epochs_to_target_ ? nlohmann::json(*epochs_to_target_) : nullptr},
       {"target_accuracy", config_.target_accuracy ? nlohmann::json(*config_.target_accuracy) : nullptr},
       {"max_param_divergence", divergence},
       {"max_buffer_divergence", buffer_divergence},
+      {"staleness_mean", nullptr},
+      {"staleness_max", nullptr},
+      {"server_updates_per_s", nullptr},
+      {"checkpoints", algorithm_->supports_checkpoints() && config_.checkpoint_every > 0},
+      {"straggler", config_.straggler.empty() ? nlohmann::json(nullptr)
+                                              : nlohmann::json{{"spec", config_.straggler},
+                                                               {"injected_s_rank0", injected_s_}}},
+      {"leave_early", config_.leave_early.empty() ? nlohmann::json(nullptr) : nlohmann::json(config_.leave_early)},
       {"parameters", flat_->numel()},
       {"config", config_.to_json()},
       {"versions", runtime_versions()}};
-  summary["method"] = algorithm_->summary();
+  const auto method = algorithm_->summary();
+  // The figures every method comparison reads sit at the top level too.
+  for (const char* key : {"staleness_mean", "staleness_max", "server_updates_per_s"}) {
+    if (method.contains(key)) summary[key] = method.at(key);
+  }
+  summary["method"] = method;
   return summary;
 }
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -165,3 +166,63 @@ TEST(MaxAbsDifference, SizeMismatchThrows) {
 
 }  // namespace
 }  // namespace distsgd::math
+namespace distsgd {
+
+TEST(ElasticExchange, MovesReplicaAndCentreTowardsEachOtherByAlphaTimesTheGap) {
+  std::vector<float> x = {1.0f, -2.0f, 4.0f};
+  std::vector<float> c = {0.0f, 2.0f, 4.0f};
+  math::elastic_exchange(x, c, 0.25f);
+  // d = 0.25 * (x - c) = {0.25, -1, 0}
+  EXPECT_FLOAT_EQ(x[0], 0.75f);
+  EXPECT_FLOAT_EQ(x[1], -1.0f);
+  EXPECT_FLOAT_EQ(x[2], 4.0f);
+  EXPECT_FLOAT_EQ(c[0], 0.25f);
+  EXPECT_FLOAT_EQ(c[1], 1.0f);
+  EXPECT_FLOAT_EQ(c[2], 4.0f);
+}
+
+TEST(ElasticExchange, ConservesTheSumAndWorkerAndServerCopiesAgree) {
+  // The worker applies it to (x, copy of c), the server to (copy of x, c):
+  // together they must equal one exchange on (x, c), and x + c is conserved.
+  std::vector<float> x = {3.0f, -1.5f, 0.125f, 10.0f};
+  std::vector<float> c = {-1.0f, 0.5f, 2.0f, 10.0f};
+  auto x_worker = x, c_copy = c, x_copy = x, c_server = c;
+  math::elastic_exchange(x_worker, c_copy, 0.45f);
+  math::elastic_exchange(x_copy, c_server, 0.45f);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    EXPECT_FLOAT_EQ(x_worker[i], x[i] - 0.45f * (x[i] - c[i]));
+    EXPECT_FLOAT_EQ(c_server[i], c[i] + 0.45f * (x[i] - c[i]));
+    EXPECT_NEAR(x_worker[i] + c_server[i], x[i] + c[i], 1e-6);
+  }
+}
+
+TEST(ElasticExchange, AlphaOneSwapsAndSizeMismatchThrows) {
+  std::vector<float> x = {1.0f, 2.0f}, c = {5.0f, 6.0f};
+  math::elastic_exchange(x, c, 1.0f);
+  EXPECT_EQ(x, (std::vector<float>{5.0f, 6.0f}));
+  EXPECT_EQ(c, (std::vector<float>{1.0f, 2.0f}));
+  std::vector<float> shorter = {1.0f};
+  EXPECT_THROW(math::elastic_exchange(x, shorter, 0.5f), std::invalid_argument);
+}
+
+TEST(BalancedRanges, ContiguousCoverWithSizesDifferingByAtMostOne) {
+  for (int64_t total : {0, 1, 7, 10, 269322}) {
+    for (int parts : {1, 2, 3, 4, 8}) {
+      const auto ranges = math::balanced_ranges(total, parts);
+      ASSERT_EQ(ranges.size(), static_cast<std::size_t>(parts));
+      int64_t next = 0, smallest = total, largest = 0;
+      for (const auto& range : ranges) {
+        EXPECT_EQ(range.offset, next);
+        next += range.size;
+        smallest = std::min(smallest, range.size);
+        largest = std::max(largest, range.size);
+      }
+      EXPECT_EQ(next, total);
+      EXPECT_LE(largest - smallest, 1);
+    }
+  }
+  EXPECT_EQ(math::balanced_ranges(10, 3),
+            (std::vector<math::Range>{{0, 4}, {4, 3}, {7, 3}}));
+  EXPECT_THROW(math::balanced_ranges(10, 0), std::invalid_argument);
+}
+}  // namespace distsgd

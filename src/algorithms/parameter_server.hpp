@@ -1,0 +1,127 @@
+#pragma once
+// Asynchronous parameter-server SGD: plain asynchronous SGD (Downpour, --algo
+// asgd) and elastic averaging SGD (Zhang, Choromanska, LeCun 2015, --algo
+// easgd). The last S ranks are servers; the flat parameter vector is split
+// into S balanced contiguous shards, one per server. Workers never wait for
+// each other, only for their own round trip to each server (ps_protocol.hpp).
+//
+//   ASGD:  worker: gradient on its parameters -> push to every shard's server;
+//          server: SGD with momentum on its shard, version += 1, reply with the
+//          shard's new parameters, which the worker trains on next.
+//   EASGD: worker: local SGD with momentum (EAMSGD); every tau steps, per
+//          shard: server replies with the centre c and then sets c += d, the
+//          worker sets x -= d, with d = alpha * (x - c), alpha = beta / workers.
+//
+// --max-staleness K: a server holds its reply to a worker that is more than K
+// updates ahead of the slowest worker still training (stale-synchronous).
+//
+// Evaluation uses the server's parameters (ASGD) or the centre (EASGD); a
+// finished worker tells each server so, and a server serves until all have.
+#include <memory>
+#include <vector>
+
+#include "algorithms/algorithm.hpp"
+#include "algorithms/ps_protocol.hpp"
+#include "algorithms/server_stats.hpp"
+#include "algorithms/update_math.hpp"
+#include "comm/communicator.hpp"
+#include "core/config.hpp"
+
+namespace distsgd {
+
+enum class PsMethod { asgd, easgd };
+
+// Who is who: ranks [0, workers) train, ranks [workers, workers + servers) serve.
+struct PsLayout {
+  int workers = 0;
+  int servers = 0;
+  std::vector<math::Range> shards;  // shard s is held by rank workers + s
+  int server_rank(int shard) const { return workers + shard; }
+};
+
+// Throws ConfigError when `nodes` cannot hold `servers` servers and a worker.
+PsLayout make_ps_layout(int64_t numel, int nodes, int servers);
+
+// Collective over the job: every rank takes rank 0's initial parameters and buffers.
+void share_initial_state(comm::Communicator& world, ReplicaView replica);
+
+// Collective over the job: every rank gets the servers' final parameters.
+// Servers pass their shard and index, workers an empty span and -1.
+std::vector<float> gather_final_shards(comm::Communicator& world, const PsLayout& layout,
+                                       std::span<const float> own_shard, int own_index);
+
+class ParameterServerWorker : public Algorithm {
+ public:
+  ParameterServerWorker(PsMethod method, const TrainConfig& config, comm::Communicator& world,
+                        comm::Communicator& workers);
+
+  std::string name() const override { return method_ == PsMethod::asgd ? "asgd" : "easgd"; }
+  bool replaces_optimizer_step() const override { return method_ == PsMethod::asgd; }
+  bool synchronous_evaluation() const override { return false; }
+  void start(ReplicaView replica) override;
+  void before_step(ReplicaView replica, const StepInfo& step) override;
+  void after_step(ReplicaView replica, const StepInfo& step) override;
+  bool prepare_evaluation(ReplicaView replica, ReplicaView out) override;
+  void finish(ReplicaView replica) override;
+  nlohmann::json summary() override;
+
+ private:
+  // One round trip with every server (or those with only[s] set): sends
+  // `payload` (the full vector, each server gets its shard; empty for pull and
+  // done) and waits for the replies in inbox_.
+  void exchange(ps::Kind kind, std::span<const float> payload, const StepInfo& step,
+                const std::vector<char>& only = {});
+  std::span<const float> reply_shard(int shard) const;
+
+  PsMethod method_;
+  TrainConfig config_;
+  comm::Communicator& world_;
+  comm::Communicator& workers_;
+  PsLayout layout_;
+  std::vector<std::vector<float>> outbox_, inbox_;
+  std::vector<int64_t> versions_;  // the last version seen from each server
+  std::vector<float> final_params_;
+  bool finished_ = false;
+  int64_t exchanges_ = 0;
+  double exchange_s_ = 0.0;
+};
+
+class ParameterServer : public Algorithm {
+ public:
+  ParameterServer(PsMethod method, const TrainConfig& config, comm::Communicator& world);
+  ~ParameterServer() override;
+
+  std::string name() const override { return method_ == PsMethod::asgd ? "asgd" : "easgd"; }
+  Role role() const override { return Role::server; }
+  void start(ReplicaView replica) override;
+  void serve(ReplicaView replica) override;
+  void finish(ReplicaView replica) override;
+  nlohmann::json summary() override;
+
+ private:
+  struct Peer;
+  void post_receive(int worker);
+  void handle(int worker);
+  void reply(int worker, ps::Kind kind);
+  void release_held_replies();
+  void answer_finished_workers(bool all_done);
+  int64_t slowest_live_clock() const;
+  int live_workers() const;
+  void check_silent_workers() const;
+
+  PsMethod method_;
+  TrainConfig config_;
+  comm::Communicator& world_;
+  PsLayout layout_;
+  int shard_ = 0;
+  math::Range range_;
+  std::vector<float> params_;  // this server's shard (ASGD) or centre (EASGD)
+  math::MomentumState momentum_;
+  math::SgdHyper hyper_;
+  float alpha_ = 0.0f;
+  int64_t version_ = 0;
+  std::vector<Peer> peers_;
+  ps::ServerStats stats_;
+};
+
+}  // namespace distsgd
