@@ -33,6 +33,7 @@ test: build
 
 bench: build
 	$(MPIRUN) -np 2 $(BUILD)/bench/bench_step_time
+	$(BUILD)/bench/bench_ps_throughput
 
 clean:
 	rm -rf $(BUILD)

@@ -38,10 +38,12 @@ int run_train(const distsgd::TrainConfig& config, int* argc, char*** argv) {
     const auto result = distsgd::train(config, world);
     if (world.rank() == 0) {
       const auto& s = result.summary;
-      fmt::print("distsgd: {} on {} rank(s): test accuracy {:.4f} after {} epoch(s), {:.1f} s training, "
+      const int servers = s.at("servers").get<int>();
+      fmt::print("distsgd: {} on {} rank(s){}: test accuracy {:.4f} after {:.3g} epoch(s), {:.1f} s training, "
                  "{:.0f} samples/s. Results: {}/summary.json\n",
-                 config.algo, world.size(), s.at("final_test_accuracy").get<double>(),
-                 s.at("epochs").get<double>(), s.at("train_time_s").get<double>(),
+                 config.algo, world.size(),
+                 servers > 0 ? fmt::format(" ({} workers, {} servers)", world.size() - servers, servers) : "",
+                 s.at("final_test_accuracy").get<double>(), s.at("epochs").get<double>(), s.at("train_time_s").get<double>(),
                  s.at("samples_per_s").get<double>(), config.log_dir);
     }
     return 0;

@@ -257,10 +257,14 @@ void TrainingRun::train_step(const std::vector<int64_t>& shard, int64_t step_in_
   const StepInfo info{step_, epoch_, schedule_->at(step_)};
   const double loss_value = loss.item<double>();
   if (!std::isfinite(loss_value))
-    throw RuntimeFailure(fmt::format("loss is {} at step {} (epoch {}) on rank {}{}", loss_value,
+    throw RuntimeFailure(fmt::format("loss is {} at step {} (epoch {}) on rank {}{}{}", loss_value,
                                      step_, epoch_ + 1, comm_.rank(),
                                      checkpoints_.empty() ? std::string()
-                                                          : "; last good checkpoint: " + checkpoints_.back()));
+                                                          : "; last good checkpoint: " + checkpoints_.back(),
+                                     algorithm_->synchronous_evaluation()
+                                         ? ""
+                                         : " (asynchronous updates add momentum of their own: try a lower "
+                                           "--lr or --momentum)"));
   algorithm_->before_step(replica(), info);
   if (!algorithm_->replaces_optimizer_step())
     math::sgd_step(flat_->param_span(), flat_->grad_span(), momentum_, hyper_, info.lr);

@@ -76,3 +76,29 @@ TEST(BadInput, CorruptCheckpointOnResume) {
 
 }  // namespace
 }  // namespace distsgd::testing
+
+namespace distsgd::testing {
+namespace {
+
+TEST(BadInput, ParameterServerConfigurations) {
+  const auto log = " --quiet --log-dir " + make_temp_dir("ps-bad");
+  expect_clear_failure(run_distsgd(0, "train --algo asgd" + log), 2, "at least 2 ranks");
+  expect_clear_failure(run_distsgd(2, "train --algo easgd --servers 2" + log), 2,
+                       "--servers 2 must be between 1 and the number of ranks minus one (1)");
+  expect_clear_failure(run_distsgd(2, "train --algo easgd --tau 0" + log), 2, "--tau must be at least 1");
+  expect_clear_failure(run_distsgd(2, "train --algo easgd --easgd-beta 1.5" + log), 2,
+                       "--easgd-beta must be in (0, 1]");
+  expect_clear_failure(run_distsgd(2, "train --algo easgd --easgd-beta 0" + log), 2,
+                       "--easgd-beta must be in (0, 1]");
+  expect_clear_failure(run_distsgd(2, "train --algo asgd --max-staleness -1" + log), 2,
+                       "--max-staleness must be >= 0");
+  expect_clear_failure(run_distsgd(2, "train --algo allreduce --leave-early 1:5" + log), 2,
+                       "--leave-early needs an asynchronous method");
+  expect_clear_failure(run_distsgd(3, "train --algo asgd --leave-early 2:5" + log), 2,
+                       "--leave-early names rank 2, but the workers are ranks 0-1");
+  expect_clear_failure(run_distsgd(2, "train --straggler 1x4" + log), 2, "--straggler must be RANK:VALUE");
+  expect_clear_failure(run_distsgd(2, "train --straggler 1:0.5" + log), 2, "--straggler factor must be >= 1");
+}
+
+}  // namespace
+}  // namespace distsgd::testing
