@@ -1,6 +1,7 @@
 #include "algorithms/update_math.hpp"
 
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 namespace distsgd::math {
@@ -34,6 +35,49 @@ void elastic_exchange(std::span<float> x, std::span<float> centre, float alpha) 
     x[i] -= d;
     centre[i] += d;
   }
+}
+
+void average_with_peers(std::span<float> x, std::span<const std::span<const float>> peers) {
+  for (const auto& peer : peers) {
+    if (peer.size() != x.size()) throw std::invalid_argument("average_with_peers: sizes differ");
+  }
+  const float inverse = 1.0f / static_cast<float>(peers.size() + 1);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    float sum = x[i];
+    for (const auto& peer : peers) sum += peer[i];
+    x[i] = sum * inverse;
+  }
+}
+
+void push_sum_halve(std::span<float> x, double& weight) {
+  scale(x, 0.5f);  // exact in binary floating point, so kept + sent == before
+  weight *= 0.5;
+}
+
+void push_sum_absorb(std::span<float> x, double& weight, std::span<const float> incoming_x,
+                     double incoming_weight) {
+  if (x.size() != incoming_x.size()) throw std::invalid_argument("push_sum_absorb: sizes differ");
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] += incoming_x[i];
+  weight += incoming_weight;
+}
+
+void push_sum_debias(std::span<const float> x, double weight, std::span<float> z) {
+  if (x.size() != z.size()) throw std::invalid_argument("push_sum_debias: sizes differ");
+  if (!(weight > 0)) throw std::invalid_argument("push_sum_debias: weight must be > 0");
+  const double inverse = 1.0 / weight;
+  for (std::size_t i = 0; i < x.size(); ++i) z[i] = static_cast<float>(x[i] * inverse);
+}
+
+double relative_squared_distance(std::span<const float> x, std::span<const float> mean) {
+  if (x.size() != mean.size()) throw std::invalid_argument("relative_squared_distance: sizes differ");
+  double distance = 0.0, norm = 0.0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double d = static_cast<double>(x[i]) - mean[i];
+    distance += d * d;
+    norm += static_cast<double>(mean[i]) * mean[i];
+  }
+  if (norm == 0.0) return distance == 0.0 ? 0.0 : std::numeric_limits<double>::infinity();
+  return distance / norm;
 }
 
 std::vector<Range> balanced_ranges(int64_t total, int parts) {

@@ -35,6 +35,22 @@ void sgd_step(std::span<float> x, std::span<const float> g, MomentumState& state
 // server with the centre and a copy of the replica: both compute the same d.
 void elastic_exchange(std::span<float> x, std::span<float> centre, float alpha);
 
+// Gossip averaging with r peers: x = (x + p_1 + ... + p_r) / (r + 1).
+void average_with_peers(std::span<float> x, std::span<const std::span<const float>> peers);
+
+// Push-sum (Kempe et al. 2003): a node holds a numerator x and a weight w and
+// trains on z = x / w. push_sum_halve keeps half of (x, w); the other half,
+// equal to what is kept, goes to the peer, which adds it with push_sum_absorb.
+// The sum of the weights over all nodes never changes.
+void push_sum_halve(std::span<float> x, double& weight);
+void push_sum_absorb(std::span<float> x, double& weight, std::span<const float> incoming_x,
+                     double incoming_weight);
+// z = x / w.
+void push_sum_debias(std::span<const float> x, double weight, std::span<float> z);
+
+// ||x - mean||^2 / ||mean||^2 (0 when mean is all zeros and x equals it).
+double relative_squared_distance(std::span<const float> x, std::span<const float> mean);
+
 // A contiguous piece [offset, offset + size) of a flat vector.
 struct Range {
   int64_t offset = 0;

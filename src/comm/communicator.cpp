@@ -104,10 +104,12 @@ void Communicator::broadcast(void* data, std::size_t bytes, int root, const std:
   Request(std::move(request)).wait();
 }
 
-void Communicator::barrier(const std::string& what) {
+void Communicator::barrier(const std::string& what) { ibarrier(what).wait(); }
+
+Request Communicator::ibarrier(const std::string& what) {
   auto request = new_request(*impl_, "barrier " + what, all_ranks(impl_->size));
   detail::check(MPI_Ibarrier(impl_->comm, &request->request), request->what);
-  Request(std::move(request)).wait();
+  return Request(std::move(request));
 }
 
 void Communicator::allgather(const void* in, void* out, std::size_t bytes, const std::string& what) {
@@ -126,6 +128,17 @@ Request Communicator::isend(const void* data, std::size_t bytes, int dest, int t
       fmt::format("rank {}", dest));
   detail::check(MPI_Isend(data, checked_count(bytes, "send"), MPI_BYTE, dest, tag, impl_->comm,
                           &request->request),
+                request->what);
+  return Request(std::move(request));
+}
+
+Request Communicator::issend(const void* data, std::size_t bytes, int dest, int tag,
+                             const std::string& what) {
+  auto request = new_request(
+      *impl_, what.empty() ? fmt::format("synchronous send of {} bytes to rank {} (tag {})", bytes, dest, tag) : what,
+      fmt::format("rank {}", dest));
+  detail::check(MPI_Issend(data, checked_count(bytes, "send"), MPI_BYTE, dest, tag, impl_->comm,
+                           &request->request),
                 request->what);
   return Request(std::move(request));
 }

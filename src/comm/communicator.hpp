@@ -42,6 +42,9 @@ class Request {
   bool valid() const { return impl_ != nullptr; }
   bool test();
   void wait();
+  // Withdraws a pending receive (at shutdown, when no message can come any
+  // more); a no-op on a completed or empty request.
+  void cancel();
   // Seconds between start and completion as observed by test()/wait().
   double elapsed_s() const;
 
@@ -70,6 +73,8 @@ class Communicator {
   void allreduce(void* data, std::size_t count, DType type, ReduceOp op, const std::string& what);
   void broadcast(void* data, std::size_t bytes, int root, const std::string& what);
   void barrier(const std::string& what);
+  // A barrier to test while doing other work (serving peers until all are done).
+  Request ibarrier(const std::string& what);
   // Gathers `bytes` from every rank into `out` (size() * bytes), in rank order.
   void allgather(const void* in, void* out, std::size_t bytes, const std::string& what);
 
@@ -78,6 +83,9 @@ class Communicator {
   // receive buffer may be larger than the message.
   Request isend(const void* data, std::size_t bytes, int dest, int tag, const std::string& what = "");
   Request irecv(void* data, std::size_t bytes, int source, int tag, const std::string& what = "");
+  // A send that completes only once the receiver has started to receive it, so
+  // a completed issend means the message is no longer in flight.
+  Request issend(const void* data, std::size_t bytes, int dest, int tag, const std::string& what = "");
   void send(const void* data, std::size_t bytes, int dest, int tag);
   void recv(void* data, std::size_t bytes, int source, int tag);
 

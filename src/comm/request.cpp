@@ -50,6 +50,14 @@ void Request::wait() {
   }
 }
 
+void Request::cancel() {
+  if (!impl_ || impl_->done) return;
+  detail::check(MPI_Cancel(&impl_->request), "cancelling " + impl_->what);
+  detail::check(MPI_Wait(&impl_->request, MPI_STATUS_IGNORE), "cancelling " + impl_->what);
+  impl_->done = true;
+  impl_->finished = Clock::now();
+}
+
 double Request::elapsed_s() const {
   if (!impl_) return 0.0;
   const auto end = impl_->done ? impl_->finished : Clock::now();
