@@ -121,26 +121,29 @@ void Communicator::allgather(const void* in, void* out, std::size_t bytes, const
   Request(std::move(request)).wait();
 }
 
-Request Communicator::isend(const void* data, std::size_t bytes, int dest, int tag,
-                            const std::string& what) {
+namespace {
+// MPI_Isend and MPI_Issend take the same arguments.
+using SendFunction = int (*)(const void*, int, MPI_Datatype, int, int, MPI_Comm, MPI_Request*);
+
+Request start_send(const Communicator::Impl& comm, SendFunction send, const char* kind, const void* data,
+                   std::size_t bytes, int dest, int tag, const std::string& what) {
   auto request = new_request(
-      *impl_, what.empty() ? fmt::format("send of {} bytes to rank {} (tag {})", bytes, dest, tag) : what,
+      comm, what.empty() ? fmt::format("{} of {} bytes to rank {} (tag {})", kind, bytes, dest, tag) : what,
       fmt::format("rank {}", dest));
-  detail::check(MPI_Isend(data, checked_count(bytes, "send"), MPI_BYTE, dest, tag, impl_->comm,
-                          &request->request),
+  detail::check(send(data, checked_count(bytes, kind), MPI_BYTE, dest, tag, comm.comm, &request->request),
                 request->what);
   return Request(std::move(request));
+}
+}  // namespace
+
+Request Communicator::isend(const void* data, std::size_t bytes, int dest, int tag,
+                            const std::string& what) {
+  return start_send(*impl_, MPI_Isend, "send", data, bytes, dest, tag, what);
 }
 
 Request Communicator::issend(const void* data, std::size_t bytes, int dest, int tag,
                              const std::string& what) {
-  auto request = new_request(
-      *impl_, what.empty() ? fmt::format("synchronous send of {} bytes to rank {} (tag {})", bytes, dest, tag) : what,
-      fmt::format("rank {}", dest));
-  detail::check(MPI_Issend(data, checked_count(bytes, "send"), MPI_BYTE, dest, tag, impl_->comm,
-                           &request->request),
-                request->what);
-  return Request(std::move(request));
+  return start_send(*impl_, MPI_Issend, "synchronous send", data, bytes, dest, tag, what);
 }
 
 Request Communicator::irecv(void* data, std::size_t bytes, int source, int tag,
