@@ -25,6 +25,7 @@ struct ReplicaView {
   std::span<float> params;
   std::span<float> grads;
   std::span<float> buffers;  // batch-norm running statistics (may be empty)
+  std::span<float> momentum;  // the optimizer's momentum buffer (empty before the first step)
 };
 
 // A contiguous range of the flat gradient buffer whose gradients are final for
@@ -77,6 +78,8 @@ class Algorithm {
   virtual void serve(ReplicaView replica) {}
   // Once, after the last step (workers) or serve (servers); every rank calls it.
   virtual void finish(ReplicaView replica) {}
+  // Figures to add to the metrics record of the evaluation just prepared.
+  virtual nlohmann::json evaluation_figures() const { return nlohmann::json::object(); }
   // Method-specific figures for summary.json. Called on every rank of the job at
   // the same point, after finish (it may use collectives); rank 0's is kept.
   virtual nlohmann::json summary() { return nlohmann::json::object(); }

@@ -2,16 +2,12 @@
 
 #include <chrono>
 
+#include "algorithms/initial_state.hpp"
 #include "algorithms/update_math.hpp"
 
 namespace distsgd {
 
-void AllReduceSgd::start(ReplicaView replica) {
-  // Replicas start from rank 0's parameters whatever their own initialisation.
-  comm_.broadcast(replica.params.data(), replica.params.size_bytes(), 0, "initial parameters");
-  if (!replica.buffers.empty())
-    comm_.broadcast(replica.buffers.data(), replica.buffers.size_bytes(), 0, "initial buffers");
-}
+void AllReduceSgd::start(ReplicaView replica) { share_initial_state(comm_, replica); }
 
 void AllReduceSgd::bucket_ready(const GradBucket& bucket) {
   pending_.push_back(comm_.iallreduce(bucket.grads.data(), bucket.grads.size(), comm::DType::f32,

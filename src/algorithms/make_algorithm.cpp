@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "algorithms/allreduce.hpp"
+#include "algorithms/gossip.hpp"
 #include "algorithms/parameter_server.hpp"
 #include "core/errors.hpp"
 
@@ -10,6 +11,7 @@ namespace distsgd {
 namespace {
 
 bool is_parameter_server(const std::string& algo) { return algo == "asgd" || algo == "easgd"; }
+bool is_gossip(const std::string& algo) { return algo == "gossip-pull" || algo == "gossip-push"; }
 
 void check_known(const std::string& algo) {
   for (const auto& name : algorithm_names()) {
@@ -22,15 +24,24 @@ void check_known(const std::string& algo) {
 
 }  // namespace
 
-std::vector<std::string> algorithm_names() { return {"allreduce", "asgd", "easgd"}; }
+std::vector<std::string> algorithm_names() {
+  return {"allreduce", "asgd", "easgd", "gossip-pull", "gossip-push"};
+}
 
 Role role_for(const TrainConfig& config, int rank, int nodes) {
   check_known(config.algo);
   const bool has_servers = is_parameter_server(config.algo);
-  if (!has_servers && !config.leave_early.empty())
+  if (!has_servers && !is_gossip(config.algo) && !config.leave_early.empty())
     throw ConfigError("--leave-early needs an asynchronous method: with --algo " + config.algo +
                       " every rank takes every step");
   const int workers = has_servers ? make_ps_layout(0, nodes, config.servers).workers : nodes;
+  if (is_gossip(config.algo)) {
+    if (nodes < 2)
+      throw ConfigError(fmt::format("--algo {} needs at least 2 ranks; this job has {}", config.algo, nodes));
+    if (config.gossip_peers >= nodes)
+      throw ConfigError(fmt::format("--gossip-peers {} must be less than the number of ranks ({})",
+                                    config.gossip_peers, nodes));
+  }
   for (const auto& [flag, spec] : {std::pair{"--straggler", config.straggler_spec()},
                                    std::pair{"--leave-early", config.leave_early_spec()}}) {
     if (spec && spec->rank >= workers)
@@ -44,6 +55,12 @@ std::unique_ptr<Algorithm> make_algorithm(const TrainConfig& config, comm::Commu
                                           comm::Communicator& workers) {
   const Role role = role_for(config, world.rank(), world.size());
   if (config.algo == "allreduce") return std::make_unique<AllReduceSgd>(world);
+  if (is_gossip(config.algo)) {
+    const auto mode = config.algo == "gossip-pull"  ? GossipSgd::Mode::pull
+                      : config.push_mode == "sum" ? GossipSgd::Mode::push_sum
+                                                  : GossipSgd::Mode::push_average;
+    return std::make_unique<GossipSgd>(mode, config, world);
+  }
   const auto method = config.algo == "asgd" ? PsMethod::asgd : PsMethod::easgd;
   if (role == Role::server) return std::make_unique<ParameterServer>(method, config, world);
   return std::make_unique<ParameterServerWorker>(method, config, world, workers);

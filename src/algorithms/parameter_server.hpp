@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "algorithms/algorithm.hpp"
+#include "algorithms/initial_state.hpp"
 #include "algorithms/ps_protocol.hpp"
 #include "algorithms/server_stats.hpp"
 #include "algorithms/update_math.hpp"
@@ -42,8 +43,6 @@ struct PsLayout {
 // Throws ConfigError when `nodes` cannot hold `servers` servers and a worker.
 PsLayout make_ps_layout(int64_t numel, int nodes, int servers);
 
-// Collective over the job: every rank takes rank 0's initial parameters and buffers.
-void share_initial_state(comm::Communicator& world, ReplicaView replica);
 
 // Collective over the job: every rank gets the servers' final parameters.
 // Servers pass their shard and index, workers an empty span and -1.

@@ -32,13 +32,6 @@ std::string ps::kind_name(Kind kind) {
   return fmt::format("request of unknown kind {}", static_cast<int64_t>(kind));
 }
 
-// Workers and servers start from rank 0's initial parameters and buffers.
-void share_initial_state(comm::Communicator& world, ReplicaView replica) {
-  world.broadcast(replica.params.data(), replica.params.size_bytes(), 0, "initial parameters");
-  if (!replica.buffers.empty())
-    world.broadcast(replica.buffers.data(), replica.buffers.size_bytes(), 0, "initial buffers");
-}
-
 // Every rank gets the servers' final parameters: each server broadcasts its shard.
 std::vector<float> gather_final_shards(comm::Communicator& world, const PsLayout& layout,
                                        std::span<const float> own_shard, int own_index) {

@@ -49,9 +49,10 @@ void average_with_peers(std::span<float> x, std::span<const std::span<const floa
   }
 }
 
-void push_sum_halve(std::span<float> x, double& weight) {
-  scale(x, 0.5f);  // exact in binary floating point, so kept + sent == before
-  weight *= 0.5;
+void push_sum_share(std::span<float> x, double& weight, int parts) {
+  if (parts < 1) throw std::invalid_argument("push_sum_share: parts must be >= 1");
+  scale(x, 1.0f / static_cast<float>(parts));
+  weight /= parts;
 }
 
 void push_sum_absorb(std::span<float> x, double& weight, std::span<const float> incoming_x,

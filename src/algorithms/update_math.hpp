@@ -39,10 +39,11 @@ void elastic_exchange(std::span<float> x, std::span<float> centre, float alpha);
 void average_with_peers(std::span<float> x, std::span<const std::span<const float>> peers);
 
 // Push-sum (Kempe et al. 2003): a node holds a numerator x and a weight w and
-// trains on z = x / w. push_sum_halve keeps half of (x, w); the other half,
-// equal to what is kept, goes to the peer, which adds it with push_sum_absorb.
-// The sum of the weights over all nodes never changes.
-void push_sum_halve(std::span<float> x, double& weight);
+// trains on z = x / w. push_sum_share keeps 1/parts of (x, w); each of the
+// other parts - 1 shares, equal to what is kept, goes to a peer, which adds it
+// with push_sum_absorb. The sum of the weights over all nodes never changes
+// (exactly so for parts = 2: halving is exact in binary floating point).
+void push_sum_share(std::span<float> x, double& weight, int parts);
 void push_sum_absorb(std::span<float> x, double& weight, std::span<const float> incoming_x,
                      double incoming_weight);
 // z = x / w.

@@ -5,7 +5,8 @@ namespace distsgd::cli {
 void add_train_flags(CLI::App& app, TrainConfig& c) {
   app.add_option("--algo", c.algo,
                  "Method: allreduce (synchronous all-reduce SGD) | asgd (asynchronous SGD on "
-                 "parameter servers) | easgd (elastic averaging SGD on parameter servers)")
+                 "parameter servers) | easgd (elastic averaging SGD on parameter servers) | "
+                 "gossip-pull | gossip-push (gossiping SGD: averaging with one peer at a time)")
       ->capture_default_str()->group("Method");
   app.add_option("--servers", c.servers, "asgd/easgd: parameter servers (the last S ranks)")
       ->capture_default_str()->group("Method");
@@ -13,7 +14,17 @@ void add_train_flags(CLI::App& app, TrainConfig& c) {
                  "asgd/easgd: a worker may be at most K updates ahead of the slowest live worker "
                  "(the server holds its reply); unset: unbounded")
       ->group("Method");
-  app.add_option("--tau", c.tau, "easgd: local steps between elastic exchanges")
+  app.add_option("--topology", c.topology, "gossip: peers from random | ring | exponential")
+      ->capture_default_str()->group("Method");
+  app.add_option("--gossip-peers", c.gossip_peers, "gossip: peers per round (pull averages with 1/(r+1) weights)")
+      ->capture_default_str()->group("Method");
+  app.add_option("--push-mode", c.push_mode,
+                 "gossip-push: sum (push-sum, mass-conserving) | average (the receiver averages with what "
+                 "arrived, as the seed paper)")
+      ->capture_default_str()->group("Method");
+  app.add_flag("--gossip-momentum", c.gossip_momentum, "gossip: mix momentum buffers too (default: local)")
+      ->group("Method");
+  app.add_option("--tau", c.tau, "easgd: local steps between elastic exchanges; gossip: between rounds")
       ->capture_default_str()->group("Method");
   app.add_option("--easgd-beta", c.easgd_beta, "easgd: moving rate alpha = beta / workers, in (0, 1]")
       ->capture_default_str()->group("Method");

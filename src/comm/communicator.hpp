@@ -42,9 +42,10 @@ class Request {
   bool valid() const { return impl_ != nullptr; }
   bool test();
   void wait();
-  // Withdraws a pending receive (at shutdown, when no message can come any
-  // more); a no-op on a completed or empty request.
-  void cancel();
+  // Withdraws a pending receive (at shutdown). Returns false when a message had
+  // already arrived into it (or it was complete or empty), so that the caller
+  // still handles that message; true when it was withdrawn.
+  bool cancel();
   // Seconds between start and completion as observed by test()/wait().
   double elapsed_s() const;
 

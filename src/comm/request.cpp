@@ -50,12 +50,16 @@ void Request::wait() {
   }
 }
 
-void Request::cancel() {
-  if (!impl_ || impl_->done) return;
+bool Request::cancel() {
+  if (!impl_ || impl_->done) return false;
+  MPI_Status status;
   detail::check(MPI_Cancel(&impl_->request), "cancelling " + impl_->what);
-  detail::check(MPI_Wait(&impl_->request, MPI_STATUS_IGNORE), "cancelling " + impl_->what);
+  detail::check(MPI_Wait(&impl_->request, &status), "cancelling " + impl_->what);
   impl_->done = true;
   impl_->finished = Clock::now();
+  int cancelled = 0;
+  MPI_Test_cancelled(&status, &cancelled);
+  return cancelled != 0;
 }
 
 double Request::elapsed_s() const {

@@ -10,7 +10,7 @@
 namespace distsgd {
 
 #define DISTSGD_CONFIG_FIELDS(X)                                                             \
-  X(algo) X(servers) X(max_staleness) X(tau) X(easgd_beta) X(straggler) X(leave_early) X(model) X(dataset) X(data_dir) X(synthetic_shape) X(augment) X(epochs)            \
+  X(algo) X(servers) X(max_staleness) X(tau) X(easgd_beta) X(topology) X(gossip_peers) X(push_mode) X(gossip_momentum) X(straggler) X(leave_early) X(model) X(dataset) X(data_dir) X(synthetic_shape) X(augment) X(epochs)            \
   X(batch_size) X(lr) X(momentum) X(nesterov) X(weight_decay) X(lr_schedule)                 \
   X(lr_decay_epochs) X(lr_decay) X(warmup_epochs) X(lr_scaling) X(max_steps) X(eval_every)   \
   X(eval_batch_size) X(eval_samples) X(target_accuracy) X(checkpoint_every) X(log_dir) X(resume)             \
@@ -116,6 +116,12 @@ void TrainConfig::validate() const {
   require(servers >= 1, fmt::format("--servers must be at least 1 (got {})", servers));
   require(!max_staleness || *max_staleness >= 0, "--max-staleness must be >= 0");
   require(tau >= 1, fmt::format("--tau must be at least 1 (got {})", tau));
+  require(topology == "random" || topology == "ring" || topology == "exponential",
+          "unknown --topology '" + topology + "' (known: random, ring, exponential)");
+  require(gossip_peers >= 1, fmt::format("--gossip-peers must be at least 1 (got {})", gossip_peers));
+  require(push_mode == "sum" || push_mode == "average",
+          "--push-mode must be sum or average (got " + push_mode + ")");
+  require(!gossip_momentum || momentum > 0, "--gossip-momentum needs --momentum > 0");
   require(std::isfinite(easgd_beta) && easgd_beta > 0 && easgd_beta <= 1,
           fmt::format("--easgd-beta must be in (0, 1] (got {})", easgd_beta));
   if (const auto slow = straggler_spec())

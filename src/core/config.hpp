@@ -25,6 +25,12 @@ struct TrainConfig {
   int64_t tau = 1;                       // easgd: steps between elastic exchanges
   double easgd_beta = 0.9;               // easgd: alpha = beta / workers
 
+  // Gossip methods (gossip-pull, gossip-push); tau above sets the steps between rounds.
+  std::string topology = "random";  // random | ring | exponential
+  int gossip_peers = 1;             // peers per round
+  std::string push_mode = "sum";    // gossip-push: sum (push-sum) | average (the seed's variant)
+  bool gossip_momentum = false;     // mix momentum buffers too
+
   // Fault injection, to measure what slow or departing nodes do to a method.
   std::string straggler;    // "RANK:FACTOR": that rank computes FACTOR times slower
   std::string leave_early;  // "RANK:STEPS": that worker stops after STEPS steps (async methods)

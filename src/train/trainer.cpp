@@ -99,7 +99,9 @@ class TrainingRun {
   TrainResult run();
 
  private:
-  ReplicaView replica() { return {flat_->param_span(), flat_->grad_span(), flat_->buffer_span()}; }
+  ReplicaView replica() {
+    return {flat_->param_span(), flat_->grad_span(), flat_->buffer_span(), momentum_.buffer};
+  }
   void prepare_log_dir();
   void train_step(const std::vector<int64_t>& shard, int64_t step_in_epoch);
   void run_evaluation(bool final = false);
@@ -297,7 +299,7 @@ void TrainingRun::run_evaluation(bool final) {
   auto view = replica();
   std::vector<float> own_params, own_buffers, eval_params(view.params.size()),
       eval_buffers(view.buffers.size());
-  const bool swapped = algorithm_->prepare_evaluation(view, {eval_params, {}, eval_buffers});
+  const bool swapped = algorithm_->prepare_evaluation(view, {eval_params, {}, eval_buffers, {}});
   if (swapped) {
     own_params = to_vector(view.params);
     own_buffers = to_vector(view.buffers);
@@ -321,7 +323,8 @@ void TrainingRun::run_evaluation(bool final) {
   metrics_->write({{"type", "eval"}, {"step", step_}, {"epoch", epoch_},
                    {"epochs_done", static_cast<double>(step_) / static_cast<double>(steps_per_epoch_)},
                    {"wall_s", clock_.wall_s()}, {"train_time_s", train_s},
-                   {"test_accuracy", last_eval_->accuracy}, {"test_loss", last_eval_->loss}});
+                   {"test_accuracy", last_eval_->accuracy}, {"test_loss", last_eval_->loss},
+                   {"method", algorithm_->evaluation_figures()}});
 }
 
 // The test accuracy of worker 0's own replica, scored by all workers.
@@ -457,6 +460,7 @@ nlohmann::json TrainingRun::make_summary(double wall_s) {
       {"staleness_mean", nullptr},
       {"staleness_max", nullptr},
       {"server_updates_per_s", nullptr},
+      {"consensus_distance", nullptr},
       {"checkpoints", algorithm_->supports_checkpoints() && config_.checkpoint_every > 0},
       {"straggler", config_.straggler.empty() ? nlohmann::json(nullptr)
                                               : nlohmann::json{{"spec", config_.straggler},
@@ -467,7 +471,7 @@ nlohmann::json TrainingRun::make_summary(double wall_s) {
       {"versions", runtime_versions()}};
   const auto method = algorithm_->summary();
   // The figures every method comparison reads sit at the top level too.
-  for (const char* key : {"staleness_mean", "staleness_max", "server_updates_per_s"}) {
+  for (const char* key : {"staleness_mean", "staleness_max", "server_updates_per_s", "consensus_distance"}) {
     if (method.contains(key)) summary[key] = method.at(key);
   }
   summary["method"] = method;

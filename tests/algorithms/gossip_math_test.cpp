@@ -31,10 +31,10 @@ TEST(AverageWithPeers, IsTheMeanOfTheOwnAndThePeersVectors) {
   EXPECT_THROW(average_with_peers(y, bad), std::invalid_argument);
 }
 
-TEST(PushSum, HalveAndAbsorbConserveMassAndDebiasDivides) {
+TEST(PushSum, ShareAndAbsorbConserveMassAndDebiasDivides) {
   std::vector<float> x = {4.0f, -2.0f};
   double w = 1.0;
-  push_sum_halve(x, w);
+  push_sum_share(x, w, 2);
   EXPECT_EQ(x, (std::vector<float>{2.0f, -1.0f}));
   EXPECT_EQ(w, 0.5);
   std::vector<float> other = {1.0f, 1.0f};
@@ -47,6 +47,13 @@ TEST(PushSum, HalveAndAbsorbConserveMassAndDebiasDivides) {
   EXPECT_FLOAT_EQ(z[0], 4.0f);
   EXPECT_FLOAT_EQ(z[1], 0.0f);
   EXPECT_THROW(push_sum_debias(other, 0.0, z), std::invalid_argument);
+  std::vector<float> third = {3.0f, 6.0f};
+  double third_w = 1.5;
+  push_sum_share(third, third_w, 3);
+  EXPECT_FLOAT_EQ(third[0], 1.0f);
+  EXPECT_FLOAT_EQ(third[1], 2.0f);
+  EXPECT_DOUBLE_EQ(third_w, 0.5);
+  EXPECT_THROW(push_sum_share(third, third_w, 0), std::invalid_argument);
 }
 
 // Many random rounds of push-sum over 5 nodes: every z_i reaches the mean of
@@ -68,7 +75,7 @@ TEST(PushSum, RandomRoundsReachTheMeanWithTheWeightConserved) {
     std::vector<double> sent_w(kNodes);
     std::vector<int> target(kNodes);
     for (int i = 0; i < kNodes; ++i) {
-      push_sum_halve(x[i], w[i]);
+      push_sum_share(x[i], w[i], 2);
       sent[i] = x[i];
       sent_w[i] = w[i];
       target[i] = (i + 1 + static_cast<int>(random.below(kNodes - 1))) % kNodes;

@@ -52,10 +52,22 @@ TEST(PointToPoint, NonBlockingBarrierCompletesAndPendingReceiveCancels) {
   auto barrier = comm.ibarrier("cancel test");
   barrier.wait();
   EXPECT_FALSE(orphan.test());
-  orphan.cancel();
+  EXPECT_TRUE(orphan.cancel());
   EXPECT_TRUE(orphan.test());
+  EXPECT_FALSE(orphan.cancel()) << "already complete";
   EXPECT_EQ(never, 0);
   comm.barrier("after cancel");
+}
+
+TEST(PointToPoint, CancelReportsAMessageThatHadArrived) {
+  auto& comm = world();
+  const int next = (comm.rank() + 1) % comm.size(), prev = (comm.rank() + comm.size() - 1) % comm.size();
+  int sent = comm.rank() + 100, got = 0;
+  auto receive = comm.irecv(&got, sizeof got, prev, kTag + 3, "arrived");
+  comm.issend(&sent, sizeof sent, next, kTag + 3).wait();  // matched: the receive has it
+  comm.barrier("before cancel");
+  EXPECT_FALSE(receive.cancel());
+  EXPECT_EQ(got, prev + 100);
 }
 
 }  // namespace

@@ -1,0 +1,194 @@
+#include "algorithms/gossip_service.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "algorithms/update_math.hpp"
+
+namespace distsgd {
+namespace {
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// A push is [weight as two floats][state].
+constexpr std::size_t kWeightFloats = sizeof(double) / sizeof(float);
+
+}  // namespace
+
+GossipService::GossipService(comm::Communicator& comm, std::size_t state_size, double heartbeat_s)
+    : comm_(comm), state_size_(state_size), heartbeat_s_(heartbeat_s),
+      peers_(static_cast<std::size_t>(comm.size())), snapshot_(state_size), inbox_(state_size) {
+  for (int rank = 0; rank < comm_.size(); ++rank) {
+    if (rank == comm_.rank()) continue;
+    auto& peer = peers_[static_cast<std::size_t>(rank)];
+    peer.reply.resize(state_size);
+    peer.push.resize(state_size + kWeightFloats);
+  }
+}
+
+GossipService::~GossipService() {
+  // Only reached without stop() when the run is failing; the thread must not
+  // outlive the object it works on.
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+void GossipService::post(Peer& peer, int rank) {
+  peer.pull_receive = comm_.irecv(&peer.pull_request, sizeof peer.pull_request, rank, gossip_tags::kPullRequest,
+                                  fmt::format("a pull request from rank {}", rank));
+  peer.push_receive = comm_.irecv(peer.push.data(), peer.push.size() * sizeof(float), rank, gossip_tags::kPush,
+                                  fmt::format("a push from rank {}", rank));
+}
+
+void GossipService::start() {
+  for (int rank = 0; rank < comm_.size(); ++rank) {
+    auto& peer = peers_[static_cast<std::size_t>(rank)];
+    if (rank != comm_.rank()) post(peer, rank);
+    if (comm_.rank() == 0)
+      peer.done_receive = comm_.irecv(&peer.done_request, sizeof peer.done_request, rank, gossip_tags::kDone,
+                                      fmt::format("the end-of-training notice of rank {}", rank));
+  }
+  thread_ = std::thread([this] { loop(); });
+}
+
+void GossipService::publish(std::span<const float> state) {
+  std::lock_guard lock(snapshot_mutex_);
+  std::copy(state.begin(), state.end(), snapshot_.begin());
+}
+
+int GossipService::take_pushes(std::span<float> sum, double& weight) {
+  std::lock_guard lock(inbox_mutex_);
+  const int count = inbox_count_;
+  if (count == 0) return 0;
+  math::push_sum_absorb(sum, weight, inbox_, inbox_weight_);
+  std::fill(inbox_.begin(), inbox_.end(), 0.0f);
+  inbox_weight_ = 0.0;
+  inbox_count_ = 0;
+  return count;
+}
+
+void GossipService::absorb_push(const Peer& peer) {
+  double weight = 0.0;
+  std::memcpy(&weight, peer.push.data(), sizeof weight);
+  std::lock_guard lock(inbox_mutex_);
+  math::push_sum_absorb(inbox_, inbox_weight_, std::span<const float>(peer.push).subspan(kWeightFloats), weight);
+  ++inbox_count_;
+  ++pushes_received_;
+}
+
+void GossipService::loop() {
+  try {
+    int idle = 0;
+    while (!stop_) {
+      if (poll_once()) {
+        idle = 0;
+        continue;
+      }
+      // Back off when idle: ranks may share cores with the training threads.
+      if (++idle < 100) continue;
+      if (idle < 500) {
+        std::this_thread::yield();
+        continue;
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+  } catch (...) {
+    error_ = std::current_exception();
+    failed_ = true;
+  }
+}
+
+bool GossipService::poll_once() {
+  bool progressed = false;
+  for (int rank = 0; rank < comm_.size(); ++rank) {
+    auto& peer = peers_[static_cast<std::size_t>(rank)];
+    if (rank != comm_.rank()) {
+      if (peer.pull_receive.valid() && peer.pull_receive.test()) {
+        if (peer.reply_send.valid()) peer.reply_send.wait();  // its buffer is ours again
+        {
+          std::lock_guard lock(snapshot_mutex_);
+          std::copy(snapshot_.begin(), snapshot_.end(), peer.reply.begin());
+        }
+        peer.reply_send = comm_.isend(peer.reply.data(), peer.reply.size() * sizeof(float), rank,
+                                      gossip_tags::kPullReply, fmt::format("the answer to rank {}'s pull", rank));
+        bytes_sent_ += static_cast<int64_t>(peer.reply.size() * sizeof(float));
+        ++pulls_served_;
+        peer.pull_receive = comm_.irecv(&peer.pull_request, sizeof peer.pull_request, rank,
+                                        gossip_tags::kPullRequest, fmt::format("a pull request from rank {}", rank));
+        progressed = true;
+      }
+      if (peer.push_receive.valid() && peer.push_receive.test()) {
+        absorb_push(peer);
+        peer.push_receive = comm_.irecv(peer.push.data(), peer.push.size() * sizeof(float), rank,
+                                        gossip_tags::kPush, fmt::format("a push from rank {}", rank));
+        progressed = true;
+      }
+    }
+    if (comm_.rank() == 0 && peer.done_receive.valid() && peer.done_receive.test()) {
+      peer.done = true;
+      peer.waiting = true;
+      peer.waiting_since = now_s();
+      peer.done_receive = comm::Request();
+      progressed = true;
+    }
+  }
+  if (comm_.rank() == 0) answer_finished_nodes(now_s());
+  return progressed;
+}
+
+// Rank 0: a finished node is answered with the number of nodes still training,
+// at least every heartbeat (it asks again), and with 0 once all have finished
+// (it sends nothing more).
+void GossipService::answer_finished_nodes(double now) {
+  int training = 0;
+  for (const auto& peer : peers_) training += peer.done ? 0 : 1;
+  for (int rank = 0; rank < comm_.size(); ++rank) {
+    auto& peer = peers_[static_cast<std::size_t>(rank)];
+    if (!peer.waiting || (training > 0 && now - peer.waiting_since < heartbeat_s_)) continue;
+    peer.waiting = false;
+    if (peer.done_send.valid()) peer.done_send.wait();
+    peer.done_reply = training;
+    peer.done_send = comm_.isend(&peer.done_reply, sizeof peer.done_reply, rank, gossip_tags::kDoneReply,
+                                 fmt::format("the end-of-training answer to rank {}", rank));
+    if (training == 0) {
+      ++released_;
+    } else {
+      peer.done_receive = comm_.irecv(&peer.done_request, sizeof peer.done_request, rank, gossip_tags::kDone,
+                                      fmt::format("the end-of-training notice of rank {}", rank));
+    }
+  }
+}
+
+void GossipService::stop(double timeout_s) {
+  const double deadline = now_s() + timeout_s;
+  while (comm_.rank() == 0 && !released_everyone() && !failed_) {
+    if (now_s() > deadline)
+      throw comm::CommTimeout(fmt::format(
+          "timed out after {:.0f} s: rank 0 is waiting for the last end-of-training notices", timeout_s));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+  check();
+  // Every node has finished and every push was matched before its sender said
+  // so: withdraw the receives still posted, keeping a push that had arrived.
+  for (int rank = 0; rank < comm_.size(); ++rank) {
+    auto& peer = peers_[static_cast<std::size_t>(rank)];
+    if (rank != comm_.rank()) {
+      peer.pull_receive.cancel();
+      if (peer.push_receive.valid() && !peer.push_receive.cancel()) absorb_push(peer);
+    }
+    if (peer.reply_send.valid()) peer.reply_send.wait();
+    if (peer.done_send.valid()) peer.done_send.wait();
+  }
+}
+
+void GossipService::check() const {
+  if (failed_) std::rethrow_exception(error_);
+}
+
+}  // namespace distsgd

@@ -1,0 +1,97 @@
+#pragma once
+// The communication thread of a gossiping node. While the training thread
+// computes, it
+//   - answers pulls from peers with the last published snapshot of this node's
+//     state (copied under a lock, so a peer never gets a half-updated vector);
+//   - takes in pushes from peers and adds them to an inbox that the training
+//     thread empties at its next step;
+//   - on rank 0, keeps the count of nodes still training, for the end of the
+//     run: a finished node asks rank 0 and gets an answer at least once a
+//     second, 0 once every node has finished.
+//
+// Messages use their own communicator (a copy of the job's), so they never mix
+// with the trainer's collectives. Each peer has a receive posted for pulls and
+// one for pushes: a node has at most one pull outstanding per peer, and its
+// pushes are synchronous sends that it waits for before the next to the same
+// peer.
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include "comm/communicator.hpp"
+
+namespace distsgd {
+
+namespace gossip_tags {
+constexpr int kPullRequest = 7401;
+constexpr int kPullReply = 7402;
+constexpr int kPush = 7403;
+constexpr int kDone = 7404;
+constexpr int kDoneReply = 7405;
+}  // namespace gossip_tags
+
+class GossipService {
+ public:
+  // `state_size`: floats of a snapshot and of a push (parameters, plus momentum
+  // when mixed); a push carries one more value: the push-sum weight.
+  GossipService(comm::Communicator& comm, std::size_t state_size, double heartbeat_s);
+  ~GossipService();
+  GossipService(const GossipService&) = delete;
+  GossipService& operator=(const GossipService&) = delete;
+
+  void start();
+  // The state peers pull from now on.
+  void publish(std::span<const float> state);
+  // Adds the pushes that arrived since the last call to (sum, weight) and
+  // returns how many there were.
+  int take_pushes(std::span<float> sum, double& weight);
+  // Stops the thread after every node has finished (see the class comment):
+  // rank 0 first waits until it has told every node. Pushes that arrived in
+  // the meantime stay in the inbox for take_pushes.
+  void stop(double timeout_s);
+  // Rethrows, on the training thread, an error of the communication thread.
+  void check() const;
+
+  bool released_everyone() const { return released_ == comm_.size(); }
+  int64_t pulls_served() const { return pulls_served_; }
+  int64_t pushes_received() const { return pushes_received_; }
+  int64_t bytes_sent() const { return bytes_sent_; }
+
+ private:
+  struct Peer {
+    int64_t pull_request = 0;
+    std::vector<float> reply, push;  // reply: snapshot to send; push: weight + state
+    comm::Request pull_receive, push_receive, reply_send;
+    // Rank 0 only: the end-of-run handshake with this node.
+    int64_t done_request = 0, done_reply = 0;
+    comm::Request done_receive, done_send;
+    bool done = false, waiting = false;
+    double waiting_since = 0.0;
+  };
+  void loop();
+  bool poll_once();
+  void absorb_push(const Peer& peer);
+  void answer_finished_nodes(double now);
+  void post(Peer& peer, int rank);
+
+  comm::Communicator& comm_;
+  std::size_t state_size_;
+  double heartbeat_s_;
+  std::vector<Peer> peers_;
+  mutable std::mutex snapshot_mutex_, inbox_mutex_;
+  std::vector<float> snapshot_, inbox_;
+  double inbox_weight_ = 0.0;
+  int inbox_count_ = 0;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> released_{0};
+  std::atomic<int64_t> pulls_served_{0}, pushes_received_{0}, bytes_sent_{0};
+  std::exception_ptr error_;
+  std::atomic<bool> failed_{false};
+};
+
+}  // namespace distsgd
