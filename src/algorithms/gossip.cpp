@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "algorithms/initial_state.hpp"
 #include "algorithms/update_math.hpp"
@@ -107,6 +109,7 @@ void GossipSgd::push_round() {
     send = gossip_comm_->issend(buffer.data(), buffer.size() * sizeof(float), peer, gossip_tags::kPush,
                                 fmt::format("a push to rank {}", peer));
     bytes_sent_ += static_cast<int64_t>(buffer.size() * sizeof(float));
+    ++pushes_sent_;
   }
   ++rounds_;
 }
@@ -131,6 +134,26 @@ void GossipSgd::wait_for_pushes() {
   }
 }
 
+void GossipSgd::settle(ReplicaView replica) {
+  wait_for_pushes();
+  for (;;) {
+    service_->check();
+    double in_flight = static_cast<double>(pushes_sent_ - service_->pushes_received());
+    world_.allreduce(&in_flight, 1, comm::DType::f64, comm::ReduceOp::sum, "pushes in flight");
+    if (in_flight == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (mode_ != Mode::pull) absorb_into(replica);
+}
+
+// Takes in what arrived since the last step into the replica itself.
+void GossipSgd::absorb_into(ReplicaView replica) {
+  load_state(replica);
+  if (mode_ == Mode::push_sum) math::scale(state_, static_cast<float>(weight_));
+  absorb_pushes();
+  store_state(replica);
+}
+
 // The end of the run: tell rank 0 this node has finished, then ask again (at
 // least every second rank 0 answers with the count still training) until
 // every node has; meanwhile this node's communication thread keeps serving.
@@ -150,12 +173,7 @@ void GossipSgd::finish(ReplicaView replica) {
   wait_for_pushes();
   wait_for_everyone();
   service_->stop(config_.timeout_s);
-  if (mode_ != Mode::pull) {
-    load_state(replica);
-    if (mode_ == Mode::push_sum) math::scale(state_, static_cast<float>(weight_));
-    absorb_pushes();
-    store_state(replica);
-  }
+  if (mode_ != Mode::pull) absorb_into(replica);
   finished_ = true;
 }
 

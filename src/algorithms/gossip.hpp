@@ -49,6 +49,10 @@ class GossipSgd : public Algorithm {
   nlohmann::json evaluation_figures() const override;
   nlohmann::json summary() override;
 
+  // Collective: waits until every push sent by any node has been taken in by
+  // its receiver, then absorbs them, so that the replicas and push-sum
+  // weights can be compared (tests; the run itself never needs it).
+  void settle(ReplicaView replica);
   double weight() const { return weight_; }
   double consensus_distance() const { return consensus_.empty() ? 0.0 : consensus_.back(); }
 
@@ -58,6 +62,7 @@ class GossipSgd : public Algorithm {
   void pull_round();
   void push_round();
   void absorb_pushes();
+  void absorb_into(ReplicaView replica);
   void wait_for_pushes();
   void wait_for_everyone();
 
@@ -72,7 +77,7 @@ class GossipSgd : public Algorithm {
   std::vector<std::vector<float>> push_buffers_;  // one per destination rank
   std::vector<comm::Request> push_sends_;         // one per destination rank
   double weight_ = 1.0;
-  int64_t steps_ = 0, rounds_ = 0, bytes_sent_ = 0;
+  int64_t steps_ = 0, rounds_ = 0, bytes_sent_ = 0, pushes_sent_ = 0;
   bool finished_ = false;
   std::vector<double> consensus_;
 };
