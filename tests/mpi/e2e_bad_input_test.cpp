@@ -102,3 +102,22 @@ TEST(BadInput, ParameterServerConfigurations) {
 
 }  // namespace
 }  // namespace distsgd::testing
+
+namespace distsgd::testing {
+namespace {
+
+TEST(BadInput, GossipConfigurations) {
+  const auto log = " --quiet --log-dir " + make_temp_dir("gossip-bad");
+  expect_clear_failure(run_distsgd(0, "train --algo gossip-pull" + log), 2, "needs at least 2 ranks");
+  expect_clear_failure(run_distsgd(2, "train --algo gossip-push --gossip-peers 2" + log), 2,
+                       "--gossip-peers 2 must be less than the number of ranks (2)");
+  expect_clear_failure(run_distsgd(2, "train --algo gossip-pull --topology star" + log), 2,
+                       "unknown --topology 'star'");
+  expect_clear_failure(run_distsgd(2, "train --algo gossip-push --push-mode both" + log), 2,
+                       "--push-mode must be sum or average");
+  expect_clear_failure(run_distsgd(2, "train --algo gossip-pull --gossip-momentum --momentum 0" + log), 2,
+                       "--gossip-momentum needs --momentum > 0");
+}
+
+}  // namespace
+}  // namespace distsgd::testing
