@@ -34,6 +34,7 @@ test: build
 bench: build
 	$(MPIRUN) -np 2 $(BUILD)/bench/bench_step_time
 	$(BUILD)/bench/bench_ps_throughput
+	$(BUILD)/bench/bench_gossip_traffic
 
 clean:
 	rm -rf $(BUILD)

@@ -40,13 +40,15 @@ std::vector<double> bare_libtorch_step_times(int batch_size, int warmup, int ste
   for (int step = 0; step < warmup + steps; ++step) {
     const auto start = std::chrono::steady_clock::now();
     optimizer.zero_grad();
-    auto loss = torch::nn::functional::cross_entropy(model.forward(inputs[step % 16]), targets[step % 16]);
+    auto loss =
+        torch::nn::functional::cross_entropy(model.forward(inputs[step % 16]), targets[step % 16]);
     loss.backward();
     optimizer.step();
     volatile double value = loss.item<double>();  // a real loop reads its loss
     (void)value;
     if (step >= warmup)
-      times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      times.push_back(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   return times;
 }

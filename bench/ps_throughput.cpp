@@ -5,24 +5,15 @@
 //
 //   bench_ps_throughput [--workers 1,2,4,8] [--servers 1,2] [--algos asgd,easgd]
 //                       [--steps 40] [--repeat 3] [--model cnn]
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
-#include <filesystem>
-#include <map>
 #include <vector>
 
-#include "../tests/mpi/e2e_util.hpp"
+#include "bench_runs.hpp"
 
-namespace {
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values.empty() ? 0.0 : values[values.size() / 2];
-}
-
-}  // namespace
+using distsgd::bench::median;
 
 int main(int argc, char** argv) {
   CLI::App app("Parameter-server throughput for 1..N workers and 1..S servers");
@@ -38,40 +29,41 @@ int main(int argc, char** argv) {
   app.add_option("--model", model, "Network");
   CLI11_PARSE(app, argc, argv);
 
-  fmt::print("# {} steps per worker, {} model, Fashion-MNIST, batch 64 per worker, lr 0.01, momentum 0.5 "
-             "(small enough for 8 stale workers); medians of {} runs\n",
-             steps, model, repeat);
-  fmt::print("{:<6} {:>7} {:>7} {:>18} {:>16} {:>14} {:>15}\n", "algo", "servers", "workers",
-             "updates/s/server", "samples/s (all)", "vs 1 worker", "staleness mean");
-  for (const auto& algo : algos) {
-    for (int s : servers) {
-      double one_worker_rate = 0.0;
-      for (int w : workers) {
-        std::vector<double> updates, samples, staleness;
-        for (int r = 0; r < repeat; ++r) {
-          const auto dir = distsgd::testing::make_temp_dir("bench-ps");
-          const auto run = distsgd::testing::run_distsgd(
-              w + s, fmt::format("train --algo {} --servers {} --model {} --epochs 1 --max-steps {} "
-                                 "--lr 0.01 --momentum 0.5 --eval-samples 100 --checkpoint-every 0 --quiet --log-dir {}",
-                                 algo, s, model, steps, dir),
-              600);
-          if (run.exit_code != 0) {
-            fmt::print(stderr, "run failed ({} {} servers {} workers):\n{}\n", algo, s, w, run.output);
-            return 1;
+  try {
+    fmt::print(
+        "# {} steps per worker, {} model, Fashion-MNIST, batch 64 per worker, lr 0.01, momentum "
+        "0.5 "
+        "(small enough for 8 stale workers); medians of {} runs\n",
+        steps, model, repeat);
+    fmt::print("{:<6} {:>7} {:>7} {:>18} {:>16} {:>14} {:>15}\n", "algo", "servers", "workers",
+               "updates/s/server", "samples/s (all)", "vs 1 worker", "staleness mean");
+    for (const auto& algo : algos) {
+      for (int s : servers) {
+        double one_worker_rate = 0.0;
+        for (int w : workers) {
+          std::vector<double> updates, samples, staleness;
+          for (int r = 0; r < repeat; ++r) {
+            const auto summary = distsgd::bench::run_summary(
+                w + s,
+                fmt::format("train --algo {} --servers {} --model {} --epochs 1 --max-steps {} "
+                            "--lr 0.01 --momentum 0.5 --eval-samples 100 --checkpoint-every 0",
+                            algo, s, model, steps));
+            updates.push_back(summary.at("server_updates_per_s").get<double>());
+            samples.push_back(summary.at("samples_per_s").get<double>());
+            staleness.push_back(summary.at("staleness_mean").get<double>());
           }
-          const auto summary = distsgd::testing::read_json(dir + "/summary.json");
-          updates.push_back(summary.at("server_updates_per_s").get<double>());
-          samples.push_back(summary.at("samples_per_s").get<double>());
-          staleness.push_back(summary.at("staleness_mean").get<double>());
-          std::filesystem::remove_all(dir);
+          const double rate = median(samples);
+          if (w == workers.front()) one_worker_rate = rate;
+          fmt::print("{:<6} {:>7} {:>7} {:>18.1f} {:>16.0f} {:>14.2f} {:>15.2f}\n", algo, s, w,
+                     median(updates), rate, rate / std::max(one_worker_rate, 1e-9),
+                     median(staleness));
+          std::fflush(stdout);
         }
-        const double rate = median(samples);
-        if (w == workers.front()) one_worker_rate = rate;
-        fmt::print("{:<6} {:>7} {:>7} {:>18.1f} {:>16.0f} {:>14.2f} {:>15.2f}\n", algo, s, w, median(updates),
-                   rate, rate / std::max(one_worker_rate, 1e-9), median(staleness));
-        std::fflush(stdout);
       }
     }
+  } catch (const std::exception& error) {
+    fmt::print(stderr, "{}\n", error.what());
+    return 1;
   }
   return 0;
 }

@@ -5,10 +5,10 @@
 //   2rank: distsgd train with synchronous all-reduce on both ranks
 // and prints medians and the ratios 1rank/bare and 2rank/1rank. Then, for
 // resnet18 (batch 32), how much of the all-reduce time the backward pass hides.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 
@@ -30,7 +30,8 @@ std::vector<double> without_warmup(std::vector<double> times, int warmup) {
   return times;
 }
 
-distsgd::TrainConfig bench_config(const std::string& model, int batch, int steps, const std::string& dir) {
+distsgd::TrainConfig bench_config(const std::string& model, int batch, int steps,
+                                  const std::string& dir) {
   distsgd::TrainConfig config;
   config.model = model;
   config.batch_size = batch;
@@ -52,9 +53,11 @@ int main(int argc, char** argv) {
   std::string dir = "runs/bench";
   app.add_option("--steps", steps, "Timed steps per cnn measurement")->capture_default_str();
   app.add_option("--warmup", warmup, "Untimed steps first")->capture_default_str();
-  app.add_option("--resnet-steps", resnet_steps, "Steps of the resnet18 overlap measurement (0: skip)")
+  app.add_option("--resnet-steps", resnet_steps,
+                 "Steps of the resnet18 overlap measurement (0: skip)")
       ->capture_default_str();
-  app.add_option("--bucket-mb", bucket_mb, "Bucket size of the resnet18 measurement")->capture_default_str();
+  app.add_option("--bucket-mb", bucket_mb, "Bucket size of the resnet18 measurement")
+      ->capture_default_str();
   app.add_option("--log-dir", dir, "Scratch directory")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
@@ -86,9 +89,11 @@ int main(int argc, char** argv) {
   const double two_ranks = median(without_warmup(two.step_times_s, warmup));
 
   if (root) {
-    fmt::print("cnn (225,034 parameters), batch 64 per rank, 1 thread per rank, median of {} steps:\n", steps);
-    fmt::print("  bare LibTorch loop        {:8.2f} ms/step (before {:.2f}, after {:.2f})\n", bare * 1e3,
-               bare_before * 1e3, bare_after * 1e3);
+    fmt::print(
+        "cnn (225,034 parameters), batch 64 per rank, 1 thread per rank, median of {} steps:\n",
+        steps);
+    fmt::print("  bare LibTorch loop        {:8.2f} ms/step (before {:.2f}, after {:.2f})\n",
+               bare * 1e3, bare_before * 1e3, bare_after * 1e3);
     fmt::print("  distsgd, 1 rank           {:8.2f} ms/step\n", one_rank * 1e3);
     fmt::print("  distsgd allreduce, 2 ranks{:8.2f} ms/step\n", two_ranks * 1e3);
     fmt::print("  ratio 1-rank / bare       {:8.3f}   (goal <= 1.02)\n", one_rank / bare);
@@ -111,15 +116,18 @@ int main(int argc, char** argv) {
       const auto start = std::chrono::steady_clock::now();
       world.allreduce(buffer.data(), buffer.size(), distsgd::comm::DType::f32,
                       distsgd::comm::ReduceOp::sum, "timed all-reduce");
-      alone.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      alone.push_back(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
     const auto& method = result.summary.at("method");
     const double steps_done = result.summary.at("steps").get<double>();
     const double exposed = method.at("allreduce_exposed_s").get<double>() / steps_done;
     const double comm_alone = median(alone);
     if (root) {
-      fmt::print("resnet18 ({} parameters, {:.1f} MB of gradients), batch 32, 2 ranks, buckets of {} MB:\n",
-                 params, params * 4 / 1e6, bucket_mb);
+      fmt::print(
+          "resnet18 ({} parameters, {:.1f} MB of gradients), batch 32, 2 ranks, buckets of {} "
+          "MB:\n",
+          params, params * 4 / 1e6, bucket_mb);
       fmt::print("  step time (median)                {:8.1f} ms\n",
                  result.summary.at("step_time_median_s").get<double>() * 1e3);
       fmt::print("  all-reduce of all gradients alone {:8.1f} ms\n", comm_alone * 1e3);

@@ -10,9 +10,8 @@
 // A method differs only in what it does at these hooks, and in the rank's role.
 // Everything here is flat float vectors (see core/flat_parameters.hpp), so no
 // method needs LibTorch or MPI types in its interface.
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 
@@ -24,7 +23,7 @@ enum class Role { worker, server };
 struct ReplicaView {
   std::span<float> params;
   std::span<float> grads;
-  std::span<float> buffers;  // batch-norm running statistics (may be empty)
+  std::span<float> buffers;   // batch-norm running statistics (may be empty)
   std::span<float> momentum;  // the optimizer's momentum buffer (empty before the first step)
 };
 
@@ -68,8 +67,8 @@ class Algorithm {
   virtual void before_step(ReplicaView replica, const StepInfo& step) {}
   virtual void after_step(ReplicaView replica, const StepInfo& step) {}
   // Called before an evaluation: on every worker when synchronous_evaluation()
-  // or after finish(), else on worker 0 alone. Writes the parameters and buffers to evaluate into `out`
-  // and returns true, or returns false to evaluate the replica itself.
+  // or after finish(), else on worker 0 alone. Writes the parameters and buffers to evaluate into
+  // `out` and returns true, or returns false to evaluate the replica itself.
   virtual bool prepare_evaluation(ReplicaView replica, ReplicaView out) { return false; }
   // Before a checkpoint is taken (every rank, same point).
   virtual void before_checkpoint(ReplicaView replica) {}

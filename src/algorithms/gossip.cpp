@@ -26,9 +26,11 @@ void GossipSgd::start(ReplicaView replica) {
   const std::size_t numel = replica.params.size();
   state_.assign(config_.gossip_momentum ? 2 * numel : numel, 0.0f);
   schedule_.emplace(config_.topology, world_.rank(), world_.size(), config_.seed);
-  service_ = std::make_unique<GossipService>(*gossip_comm_, state_.size(), std::min(1.0, config_.timeout_s / 4));
+  service_ = std::make_unique<GossipService>(*gossip_comm_, state_.size(),
+                                             std::min(1.0, config_.timeout_s / 4));
   if (mode_ == Mode::pull) {
-    pulled_.assign(static_cast<std::size_t>(config_.gossip_peers), std::vector<float>(state_.size()));
+    pulled_.assign(static_cast<std::size_t>(config_.gossip_peers),
+                   std::vector<float>(state_.size()));
     load_state(replica);
     service_->publish(state_);
   } else {
@@ -44,8 +46,10 @@ void GossipSgd::load_state(ReplicaView replica) {
   if (!config_.gossip_momentum) return;
   // Before the first step the momentum buffer does not exist yet: zeros.
   auto rest = std::span<float>(state_).subspan(replica.params.size());
-  if (replica.momentum.empty()) std::fill(rest.begin(), rest.end(), 0.0f);
-  else std::copy(replica.momentum.begin(), replica.momentum.end(), rest.begin());
+  if (replica.momentum.empty())
+    std::fill(rest.begin(), rest.end(), 0.0f);
+  else
+    std::copy(replica.momentum.begin(), replica.momentum.end(), rest.begin());
 }
 
 void GossipSgd::store_state(ReplicaView replica) {
@@ -77,10 +81,11 @@ void GossipSgd::pull_round() {
   std::vector<comm::Request> requests;
   const int64_t token = steps_;
   for (std::size_t k = 0; k < peers.size(); ++k) {
-    requests.push_back(gossip_comm_->irecv(pulled_[k].data(), pulled_[k].size() * sizeof(float), peers[k],
-                                           gossip_tags::kPullReply,
+    requests.push_back(gossip_comm_->irecv(pulled_[k].data(), pulled_[k].size() * sizeof(float),
+                                           peers[k], gossip_tags::kPullReply,
                                            fmt::format("the state pulled from rank {}", peers[k])));
-    requests.push_back(gossip_comm_->isend(&token, sizeof token, peers[k], gossip_tags::kPullRequest,
+    requests.push_back(gossip_comm_->isend(&token, sizeof token, peers[k],
+                                           gossip_tags::kPullRequest,
                                            fmt::format("a pull request to rank {}", peers[k])));
     bytes_sent_ += static_cast<int64_t>(sizeof token);
   }
@@ -106,8 +111,8 @@ void GossipSgd::push_round() {
     buffer.resize(kWeightFloats + state_.size());
     std::memcpy(buffer.data(), &share_weight, sizeof share_weight);
     std::copy(state_.begin(), state_.end(), buffer.begin() + kWeightFloats);
-    send = gossip_comm_->issend(buffer.data(), buffer.size() * sizeof(float), peer, gossip_tags::kPush,
-                                fmt::format("a push to rank {}", peer));
+    send = gossip_comm_->issend(buffer.data(), buffer.size() * sizeof(float), peer,
+                                gossip_tags::kPush, fmt::format("a push to rank {}", peer));
     bytes_sent_ += static_cast<int64_t>(buffer.size() * sizeof(float));
     ++pushes_sent_;
   }
@@ -125,7 +130,8 @@ void GossipSgd::absorb_pushes() {
   std::fill(arrived_.begin(), arrived_.end(), 0.0f);
   const int count = service_->take_pushes(arrived_, ignored);
   if (count == 0) return;
-  for (std::size_t i = 0; i < state_.size(); ++i) state_[i] = (state_[i] + arrived_[i]) / static_cast<float>(count + 1);
+  for (std::size_t i = 0; i < state_.size(); ++i)
+    state_[i] = (state_[i] + arrived_[i]) / static_cast<float>(count + 1);
 }
 
 void GossipSgd::wait_for_pushes() {
@@ -163,7 +169,9 @@ void GossipSgd::wait_for_everyone() {
     service_->check();
     auto reply = gossip_comm_->irecv(&training, sizeof training, 0, gossip_tags::kDoneReply,
                                      "rank 0's answer to the end-of-training notice");
-    gossip_comm_->isend(&notice, sizeof notice, 0, gossip_tags::kDone, "the end-of-training notice to rank 0")
+    gossip_comm_
+        ->isend(&notice, sizeof notice, 0, gossip_tags::kDone,
+                "the end-of-training notice to rank 0")
         .wait();
     reply.wait();
   }
@@ -182,7 +190,8 @@ bool GossipSgd::prepare_evaluation(ReplicaView replica, ReplicaView out) {
   if (!finished_ && !synchronous_evaluation()) return false;
   const auto n = static_cast<float>(world_.size());
   std::copy(replica.params.begin(), replica.params.end(), out.params.begin());
-  world_.allreduce(out.params.data(), out.params.size(), comm::DType::f32, comm::ReduceOp::sum, "replica average");
+  world_.allreduce(out.params.data(), out.params.size(), comm::DType::f32, comm::ReduceOp::sum,
+                   "replica average");
   math::scale(out.params, 1.0f / n);
   if (!out.buffers.empty()) {
     std::copy(replica.buffers.begin(), replica.buffers.end(), out.buffers.begin());
@@ -202,22 +211,24 @@ nlohmann::json GossipSgd::evaluation_figures() const {
 }
 
 nlohmann::json GossipSgd::summary() {
-  double totals[4] = {mode_ == Mode::push_sum ? weight_ : 0.0,
-                      static_cast<double>(bytes_sent_ + service_->bytes_sent()) / std::max<int64_t>(steps_, 1),
-                      static_cast<double>(service_->pulls_served()),
-                      static_cast<double>(service_->pushes_received())};
+  double totals[4] = {
+      mode_ == Mode::push_sum ? weight_ : 0.0,
+      static_cast<double>(bytes_sent_ + service_->bytes_sent()) / std::max<int64_t>(steps_, 1),
+      static_cast<double>(service_->pulls_served()),
+      static_cast<double>(service_->pushes_received())};
   world_.allreduce(totals, 4, comm::DType::f64, comm::ReduceOp::sum, "gossip figures");
-  nlohmann::json figures = {{"topology", config_.topology},
-                            {"gossip_peers", config_.gossip_peers},
-                            {"tau", config_.tau},
-                            {"gossip_momentum", config_.gossip_momentum},
-                            {"rounds_rank0", rounds_},
-                            {"bytes_sent_per_step", totals[1] / world_.size()},
-                            {"pulls_served", totals[2]},
-                            {"pushes_received", totals[3]},
-                            {"consensus_distance", consensus_.empty() ? nlohmann::json(nullptr)
-                                                                      : nlohmann::json(consensus_.back())},
-                            {"consensus_history", consensus_}};
+  nlohmann::json figures = {
+      {"topology", config_.topology},
+      {"gossip_peers", config_.gossip_peers},
+      {"tau", config_.tau},
+      {"gossip_momentum", config_.gossip_momentum},
+      {"rounds_rank0", rounds_},
+      {"bytes_sent_per_step", totals[1] / world_.size()},
+      {"pulls_served", totals[2]},
+      {"pushes_received", totals[3]},
+      {"consensus_distance",
+       consensus_.empty() ? nlohmann::json(nullptr) : nlohmann::json(consensus_.back())},
+      {"consensus_history", consensus_}};
   if (mode_ != Mode::pull) figures["push_mode"] = config_.push_mode;
   if (mode_ == Mode::push_sum) figures["push_sum_total_weight"] = totals[0];
   return figures;

@@ -20,8 +20,12 @@ constexpr std::size_t kWeightFloats = sizeof(double) / sizeof(float);
 }  // namespace
 
 GossipService::GossipService(comm::Communicator& comm, std::size_t state_size, double heartbeat_s)
-    : comm_(comm), state_size_(state_size), heartbeat_s_(heartbeat_s),
-      peers_(static_cast<std::size_t>(comm.size())), snapshot_(state_size), inbox_(state_size) {
+    : comm_(comm),
+      state_size_(state_size),
+      heartbeat_s_(heartbeat_s),
+      peers_(static_cast<std::size_t>(comm.size())),
+      snapshot_(state_size),
+      inbox_(state_size) {
   for (int rank = 0; rank < comm_.size(); ++rank) {
     if (rank == comm_.rank()) continue;
     auto& peer = peers_[static_cast<std::size_t>(rank)];
@@ -38,10 +42,11 @@ GossipService::~GossipService() {
 }
 
 void GossipService::post(Peer& peer, int rank) {
-  peer.pull_receive = comm_.irecv(&peer.pull_request, sizeof peer.pull_request, rank, gossip_tags::kPullRequest,
-                                  fmt::format("a pull request from rank {}", rank));
-  peer.push_receive = comm_.irecv(peer.push.data(), peer.push.size() * sizeof(float), rank, gossip_tags::kPush,
-                                  fmt::format("a push from rank {}", rank));
+  peer.pull_receive =
+      comm_.irecv(&peer.pull_request, sizeof peer.pull_request, rank, gossip_tags::kPullRequest,
+                  fmt::format("a pull request from rank {}", rank));
+  peer.push_receive = comm_.irecv(peer.push.data(), peer.push.size() * sizeof(float), rank,
+                                  gossip_tags::kPush, fmt::format("a push from rank {}", rank));
 }
 
 void GossipService::start() {
@@ -49,8 +54,9 @@ void GossipService::start() {
     auto& peer = peers_[static_cast<std::size_t>(rank)];
     if (rank != comm_.rank()) post(peer, rank);
     if (comm_.rank() == 0)
-      peer.done_receive = comm_.irecv(&peer.done_request, sizeof peer.done_request, rank, gossip_tags::kDone,
-                                      fmt::format("the end-of-training notice of rank {}", rank));
+      peer.done_receive =
+          comm_.irecv(&peer.done_request, sizeof peer.done_request, rank, gossip_tags::kDone,
+                      fmt::format("the end-of-training notice of rank {}", rank));
   }
   thread_ = std::thread([this] { loop(); });
 }
@@ -75,7 +81,8 @@ void GossipService::absorb_push(const Peer& peer) {
   double weight = 0.0;
   std::memcpy(&weight, peer.push.data(), sizeof weight);
   std::lock_guard lock(inbox_mutex_);
-  math::push_sum_absorb(inbox_, inbox_weight_, std::span<const float>(peer.push).subspan(kWeightFloats), weight);
+  math::push_sum_absorb(inbox_, inbox_weight_,
+                        std::span<const float>(peer.push).subspan(kWeightFloats), weight);
   ++inbox_count_;
   ++pushes_received_;
 }
@@ -113,18 +120,21 @@ bool GossipService::poll_once() {
           std::lock_guard lock(snapshot_mutex_);
           std::copy(snapshot_.begin(), snapshot_.end(), peer.reply.begin());
         }
-        peer.reply_send = comm_.isend(peer.reply.data(), peer.reply.size() * sizeof(float), rank,
-                                      gossip_tags::kPullReply, fmt::format("the answer to rank {}'s pull", rank));
+        peer.reply_send =
+            comm_.isend(peer.reply.data(), peer.reply.size() * sizeof(float), rank,
+                        gossip_tags::kPullReply, fmt::format("the answer to rank {}'s pull", rank));
         bytes_sent_ += static_cast<int64_t>(peer.reply.size() * sizeof(float));
         ++pulls_served_;
         peer.pull_receive = comm_.irecv(&peer.pull_request, sizeof peer.pull_request, rank,
-                                        gossip_tags::kPullRequest, fmt::format("a pull request from rank {}", rank));
+                                        gossip_tags::kPullRequest,
+                                        fmt::format("a pull request from rank {}", rank));
         progressed = true;
       }
       if (peer.push_receive.valid() && peer.push_receive.test()) {
         absorb_push(peer);
-        peer.push_receive = comm_.irecv(peer.push.data(), peer.push.size() * sizeof(float), rank,
-                                        gossip_tags::kPush, fmt::format("a push from rank {}", rank));
+        peer.push_receive =
+            comm_.irecv(peer.push.data(), peer.push.size() * sizeof(float), rank,
+                        gossip_tags::kPush, fmt::format("a push from rank {}", rank));
         progressed = true;
       }
     }
@@ -152,13 +162,15 @@ void GossipService::answer_finished_nodes(double now) {
     peer.waiting = false;
     if (peer.done_send.valid()) peer.done_send.wait();
     peer.done_reply = training;
-    peer.done_send = comm_.isend(&peer.done_reply, sizeof peer.done_reply, rank, gossip_tags::kDoneReply,
-                                 fmt::format("the end-of-training answer to rank {}", rank));
+    peer.done_send =
+        comm_.isend(&peer.done_reply, sizeof peer.done_reply, rank, gossip_tags::kDoneReply,
+                    fmt::format("the end-of-training answer to rank {}", rank));
     if (training == 0) {
       ++released_;
     } else {
-      peer.done_receive = comm_.irecv(&peer.done_request, sizeof peer.done_request, rank, gossip_tags::kDone,
-                                      fmt::format("the end-of-training notice of rank {}", rank));
+      peer.done_receive =
+          comm_.irecv(&peer.done_request, sizeof peer.done_request, rank, gossip_tags::kDone,
+                      fmt::format("the end-of-training notice of rank {}", rank));
     }
   }
 }
@@ -168,7 +180,8 @@ void GossipService::stop(double timeout_s) {
   while (comm_.rank() == 0 && !released_everyone() && !failed_) {
     if (now_s() > deadline)
       throw comm::CommTimeout(fmt::format(
-          "timed out after {:.0f} s: rank 0 is waiting for the last end-of-training notices", timeout_s));
+          "timed out after {:.0f} s: rank 0 is waiting for the last end-of-training notices",
+          timeout_s));
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   stop_ = true;

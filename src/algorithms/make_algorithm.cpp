@@ -37,7 +37,8 @@ Role role_for(const TrainConfig& config, int rank, int nodes) {
   const int workers = has_servers ? make_ps_layout(0, nodes, config.servers).workers : nodes;
   if (is_gossip(config.algo)) {
     if (nodes < 2)
-      throw ConfigError(fmt::format("--algo {} needs at least 2 ranks; this job has {}", config.algo, nodes));
+      throw ConfigError(
+          fmt::format("--algo {} needs at least 2 ranks; this job has {}", config.algo, nodes));
     if (config.gossip_peers >= nodes)
       throw ConfigError(fmt::format("--gossip-peers {} must be less than the number of ranks ({})",
                                     config.gossip_peers, nodes));
@@ -45,8 +46,8 @@ Role role_for(const TrainConfig& config, int rank, int nodes) {
   for (const auto& [flag, spec] : {std::pair{"--straggler", config.straggler_spec()},
                                    std::pair{"--leave-early", config.leave_early_spec()}}) {
     if (spec && spec->rank >= workers)
-      throw ConfigError(fmt::format("{} names rank {}, but the workers are ranks 0-{}", flag, spec->rank,
-                                    workers - 1));
+      throw ConfigError(fmt::format("{} names rank {}, but the workers are ranks 0-{}", flag,
+                                    spec->rank, workers - 1));
   }
   return rank < workers ? Role::worker : Role::server;
 }
@@ -56,9 +57,9 @@ std::unique_ptr<Algorithm> make_algorithm(const TrainConfig& config, comm::Commu
   const Role role = role_for(config, world.rank(), world.size());
   if (config.algo == "allreduce") return std::make_unique<AllReduceSgd>(world);
   if (is_gossip(config.algo)) {
-    const auto mode = config.algo == "gossip-pull"  ? GossipSgd::Mode::pull
-                      : config.push_mode == "sum" ? GossipSgd::Mode::push_sum
-                                                  : GossipSgd::Mode::push_average;
+    const auto mode = config.algo == "gossip-pull" ? GossipSgd::Mode::pull
+                      : config.push_mode == "sum"  ? GossipSgd::Mode::push_sum
+                                                   : GossipSgd::Mode::push_average;
     return std::make_unique<GossipSgd>(mode, config, world);
   }
   const auto method = config.algo == "asgd" ? PsMethod::asgd : PsMethod::easgd;

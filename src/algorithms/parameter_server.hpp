@@ -43,7 +43,6 @@ struct PsLayout {
 // Throws ConfigError when `nodes` cannot hold `servers` servers and a worker.
 PsLayout make_ps_layout(int64_t numel, int nodes, int servers);
 
-
 // Collective over the job: every rank gets the servers' final parameters.
 // Servers pass their shard and index, workers an empty span and -1.
 std::vector<float> gather_final_shards(comm::Communicator& world, const PsLayout& layout,

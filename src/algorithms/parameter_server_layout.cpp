@@ -11,10 +11,12 @@ namespace distsgd {
 PsLayout make_ps_layout(int64_t numel, int nodes, int servers) {
   if (nodes < 2)
     throw ConfigError(fmt::format(
-        "a parameter-server method needs at least 2 ranks (1 worker and 1 server); this job has {}", nodes));
+        "a parameter-server method needs at least 2 ranks (1 worker and 1 server); this job has {}",
+        nodes));
   if (servers < 1 || servers >= nodes)
-    throw ConfigError(fmt::format("--servers {} must be between 1 and the number of ranks minus one ({})",
-                                  servers, nodes - 1));
+    throw ConfigError(
+        fmt::format("--servers {} must be between 1 and the number of ranks minus one ({})",
+                    servers, nodes - 1));
   PsLayout layout;
   layout.workers = nodes - servers;
   layout.servers = servers;
@@ -24,10 +26,14 @@ PsLayout make_ps_layout(int64_t numel, int nodes, int servers) {
 
 std::string ps::kind_name(Kind kind) {
   switch (kind) {
-    case Kind::push_gradient: return "gradient push";
-    case Kind::elastic: return "elastic exchange";
-    case Kind::pull: return "parameter pull";
-    case Kind::done: return "end-of-training notice";
+    case Kind::push_gradient:
+      return "gradient push";
+    case Kind::elastic:
+      return "elastic exchange";
+    case Kind::pull:
+      return "parameter pull";
+    case Kind::done:
+      return "end-of-training notice";
   }
   return fmt::format("request of unknown kind {}", static_cast<int64_t>(kind));
 }
@@ -42,7 +48,8 @@ std::vector<float> gather_final_shards(comm::Communicator& world, const PsLayout
     const auto range = layout.shards[static_cast<std::size_t>(s)];
     if (s == own_index) std::copy(own_shard.begin(), own_shard.end(), all.begin() + range.offset);
     world.broadcast(all.data() + range.offset, static_cast<std::size_t>(range.size) * sizeof(float),
-                    layout.server_rank(s), fmt::format("final parameters of server rank {}", layout.server_rank(s)));
+                    layout.server_rank(s),
+                    fmt::format("final parameters of server rank {}", layout.server_rank(s)));
   }
   return all;
 }

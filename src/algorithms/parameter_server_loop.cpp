@@ -21,29 +21,34 @@ double seconds(Clock::duration duration) { return std::chrono::duration<double>(
 struct ParameterServer::Peer {
   std::vector<float> inbox, outbox;
   comm::Request receive, send;
-  int64_t clock = 0;            // updates this worker has made on this server
-  bool done = false;            // has said it finished training
-  bool released = false;        // has been told that every worker finished; sends nothing more
-  bool held = false;            // its reply is held back by --max-staleness
-  bool waiting_for_end = false; // its `done` request is not answered yet
+  int64_t clock = 0;             // updates this worker has made on this server
+  bool done = false;             // has said it finished training
+  bool released = false;         // has been told that every worker finished; sends nothing more
+  bool held = false;             // its reply is held back by --max-staleness
+  bool waiting_for_end = false;  // its `done` request is not answered yet
   Clock::time_point held_since{}, last_request = Clock::now();
   int64_t last_step = -1;
   ps::Kind last_kind = ps::Kind::pull;
 };
 
-ParameterServer::ParameterServer(PsMethod method, const TrainConfig& config, comm::Communicator& world)
-    : method_(method), config_(config), world_(world),
+ParameterServer::ParameterServer(PsMethod method, const TrainConfig& config,
+                                 comm::Communicator& world)
+    : method_(method),
+      config_(config),
+      world_(world),
       hyper_{config.momentum, config.weight_decay, config.nesterov} {}
 
 ParameterServer::~ParameterServer() = default;
 
 void ParameterServer::start(ReplicaView replica) {
-  layout_ = make_ps_layout(static_cast<int64_t>(replica.params.size()), world_.size(), config_.servers);
+  layout_ =
+      make_ps_layout(static_cast<int64_t>(replica.params.size()), world_.size(), config_.servers);
   shard_ = world_.rank() - layout_.workers;
   range_ = layout_.shards[static_cast<std::size_t>(shard_)];
   alpha_ = static_cast<float>(config_.easgd_beta / layout_.workers);
   share_initial_state(world_, replica);
-  params_.assign(replica.params.begin() + range_.offset, replica.params.begin() + range_.offset + range_.size);
+  params_.assign(replica.params.begin() + range_.offset,
+                 replica.params.begin() + range_.offset + range_.size);
   peers_.resize(static_cast<std::size_t>(layout_.workers));
   for (auto& peer : peers_) {
     peer.inbox.resize(ps::kHeaderFloats + static_cast<std::size_t>(range_.size));
@@ -53,8 +58,9 @@ void ParameterServer::start(ReplicaView replica) {
 
 void ParameterServer::post_receive(int worker) {
   auto& peer = peers_[static_cast<std::size_t>(worker)];
-  peer.receive = world_.irecv(peer.inbox.data(), peer.inbox.size() * sizeof(float), worker, ps::kRequestTag,
-                              fmt::format("a request from worker rank {}", worker));
+  peer.receive =
+      world_.irecv(peer.inbox.data(), peer.inbox.size() * sizeof(float), worker, ps::kRequestTag,
+                   fmt::format("a request from worker rank {}", worker));
 }
 
 void ParameterServer::serve(ReplicaView) {
@@ -73,7 +79,9 @@ void ParameterServer::serve(ReplicaView) {
     }
     const bool all_done = live_workers() == 0;
     answer_finished_workers(all_done);
-    if (all_done && std::all_of(peers_.begin(), peers_.end(), [](const Peer& p) { return p.released; })) break;
+    if (all_done &&
+        std::all_of(peers_.begin(), peers_.end(), [](const Peer& p) { return p.released; }))
+      break;
     if (progressed) {
       idle_polls = 0;
       continue;
@@ -100,13 +108,15 @@ void ParameterServer::handle(int worker) {
   peer.last_step = header.step;
   peer.last_kind = kind;
   ++stats_.requests;
-  const std::span<float> payload(peer.inbox.data() + ps::kHeaderFloats, static_cast<std::size_t>(range_.size));
+  const std::span<float> payload(peer.inbox.data() + ps::kHeaderFloats,
+                                 static_cast<std::size_t>(range_.size));
   switch (kind) {
     case ps::Kind::push_gradient:
     case ps::Kind::elastic: {
       if ((kind == ps::Kind::push_gradient) != (method_ == PsMethod::asgd) || peer.done)
-        throw comm::CommFailure(fmt::format("server rank {} ({}): unexpected {} from worker rank {}",
-                                            world_.rank(), name(), ps::kind_name(kind), worker));
+        throw comm::CommFailure(
+            fmt::format("server rank {} ({}): unexpected {} from worker rank {}", world_.rank(),
+                        name(), ps::kind_name(kind), worker));
       stats_.record_staleness(version_ - header.version);
       if (kind == ps::Kind::push_gradient) {
         math::sgd_step(params_, payload, momentum_, hyper_, header.lr);
@@ -142,8 +152,9 @@ void ParameterServer::handle(int worker) {
       release_held_replies();  // the slowest live worker may have been this one
       return;
   }
-  throw comm::CommFailure(fmt::format("server rank {}: request of unknown kind {} from worker rank {}",
-                                      world_.rank(), header.kind, worker));
+  throw comm::CommFailure(
+      fmt::format("server rank {}: request of unknown kind {} from worker rank {}", world_.rank(),
+                  header.kind, worker));
 }
 
 void ParameterServer::reply(int worker, ps::Kind kind) {
@@ -160,11 +171,12 @@ void ParameterServer::reply(int worker, ps::Kind kind) {
     version = live_workers();  // `done`: how many are still training
   }
   if (kind == ps::Kind::push_gradient || kind == ps::Kind::elastic)
-    stats_.max_lead = std::max(stats_.max_lead, static_cast<double>(peer.clock - slowest_live_clock()));
+    stats_.max_lead =
+        std::max(stats_.max_lead, static_cast<double>(peer.clock - slowest_live_clock()));
   ps::write_header(peer.outbox, {static_cast<int64_t>(kind), version, peer.last_step, 0.0});
   peer.send = world_.isend(peer.outbox.data(), floats * sizeof(float), worker, ps::kReplyTag,
-                           fmt::format("the reply of server rank {} to the {} of worker rank {}", world_.rank(),
-                                       ps::kind_name(kind), worker));
+                           fmt::format("the reply of server rank {} to the {} of worker rank {}",
+                                       world_.rank(), ps::kind_name(kind), worker));
   ++stats_.replies;
 }
 
@@ -210,7 +222,8 @@ int64_t ParameterServer::slowest_live_clock() const {
 }
 
 int ParameterServer::live_workers() const {
-  return static_cast<int>(std::count_if(peers_.begin(), peers_.end(), [](const Peer& p) { return !p.done; }));
+  return static_cast<int>(
+      std::count_if(peers_.begin(), peers_.end(), [](const Peer& p) { return !p.done; }));
 }
 
 // A worker still training that has sent nothing for the whole deadline is lost
@@ -219,12 +232,14 @@ void ParameterServer::check_silent_workers() const {
   const auto now = Clock::now();
   for (int worker = 0; worker < layout_.workers; ++worker) {
     const auto& peer = peers_[static_cast<std::size_t>(worker)];
-    if (peer.released || peer.held || peer.waiting_for_end || seconds(now - peer.last_request) <= config_.timeout_s)
+    if (peer.released || peer.held || peer.waiting_for_end ||
+        seconds(now - peer.last_request) <= config_.timeout_s)
       continue;
-    throw comm::CommTimeout(fmt::format(
-        "timed out after {:.0f} s: server rank {} has had no request from worker rank {} (last: {} of step {})",
-        config_.timeout_s, world_.rank(), worker,
-        peer.last_step < 0 ? "none" : ps::kind_name(peer.last_kind), peer.last_step));
+    throw comm::CommTimeout(
+        fmt::format("timed out after {:.0f} s: server rank {} has had no request from worker rank "
+                    "{} (last: {} of step {})",
+                    config_.timeout_s, world_.rank(), worker,
+                    peer.last_step < 0 ? "none" : ps::kind_name(peer.last_kind), peer.last_step));
   }
 }
 

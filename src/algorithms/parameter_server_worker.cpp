@@ -18,7 +18,8 @@ ParameterServerWorker::ParameterServerWorker(PsMethod method, const TrainConfig&
     : method_(method), config_(config), world_(world), workers_(workers) {}
 
 void ParameterServerWorker::start(ReplicaView replica) {
-  layout_ = make_ps_layout(static_cast<int64_t>(replica.params.size()), world_.size(), config_.servers);
+  layout_ =
+      make_ps_layout(static_cast<int64_t>(replica.params.size()), world_.size(), config_.servers);
   for (const auto& range : layout_.shards) {
     outbox_.emplace_back(ps::kHeaderFloats + static_cast<std::size_t>(range.size));
     inbox_.emplace_back(ps::kHeaderFloats + static_cast<std::size_t>(range.size));
@@ -27,8 +28,8 @@ void ParameterServerWorker::start(ReplicaView replica) {
   share_initial_state(world_, replica);
 }
 
-void ParameterServerWorker::exchange(ps::Kind kind, std::span<const float> payload, const StepInfo& step,
-                                     const std::vector<char>& only) {
+void ParameterServerWorker::exchange(ps::Kind kind, std::span<const float> payload,
+                                     const StepInfo& step, const std::vector<char>& only) {
   const auto begin = Clock::now();
   std::vector<comm::Request> requests;
   for (int s = 0; s < layout_.servers; ++s) {
@@ -37,22 +38,26 @@ void ParameterServerWorker::exchange(ps::Kind kind, std::span<const float> paylo
     const auto range = layout_.shards[index];
     auto& out = outbox_[index];
     ps::write_header(out, {static_cast<int64_t>(kind), versions_[index], step.step, step.lr});
-    const std::size_t floats = ps::kHeaderFloats + (payload.empty() ? 0 : static_cast<std::size_t>(range.size));
+    const std::size_t floats =
+        ps::kHeaderFloats + (payload.empty() ? 0 : static_cast<std::size_t>(range.size));
     if (!payload.empty())
       std::copy_n(payload.begin() + range.offset, range.size, out.begin() + ps::kHeaderFloats);
     const int server = layout_.server_rank(s);
-    const auto what = fmt::format("{} of step {} to server rank {}", ps::kind_name(kind), step.step, server);
-    requests.push_back(world_.irecv(inbox_[index].data(), inbox_[index].size() * sizeof(float), server,
-                                    ps::kReplyTag, "the reply to the " + what));
-    requests.push_back(world_.isend(out.data(), floats * sizeof(float), server, ps::kRequestTag, what));
+    const auto what =
+        fmt::format("{} of step {} to server rank {}", ps::kind_name(kind), step.step, server);
+    requests.push_back(world_.irecv(inbox_[index].data(), inbox_[index].size() * sizeof(float),
+                                    server, ps::kReplyTag, "the reply to the " + what));
+    requests.push_back(
+        world_.isend(out.data(), floats * sizeof(float), server, ps::kRequestTag, what));
   }
   for (auto& request : requests) request.wait();
   for (int s = 0; s < layout_.servers; ++s) {
     if (!only.empty() && !only[static_cast<std::size_t>(s)]) continue;
     const auto header = ps::read_header(inbox_[static_cast<std::size_t>(s)]);
     if (header.kind != static_cast<int64_t>(kind))
-      throw comm::CommFailure(fmt::format("server rank {} answered a {} with a {}", layout_.server_rank(s),
-                                          ps::kind_name(kind), ps::kind_name(static_cast<ps::Kind>(header.kind))));
+      throw comm::CommFailure(fmt::format("server rank {} answered a {} with a {}",
+                                          layout_.server_rank(s), ps::kind_name(kind),
+                                          ps::kind_name(static_cast<ps::Kind>(header.kind))));
     if (kind != ps::Kind::done) versions_[static_cast<std::size_t>(s)] = header.version;
   }
   ++exchanges_;
@@ -71,7 +76,8 @@ void ParameterServerWorker::before_step(ReplicaView replica, const StepInfo& ste
   exchange(ps::Kind::push_gradient, replica.grads, step);
   for (int s = 0; s < layout_.servers; ++s) {
     const auto shard = reply_shard(s);
-    std::copy(shard.begin(), shard.end(), replica.params.begin() + layout_.shards[static_cast<std::size_t>(s)].offset);
+    std::copy(shard.begin(), shard.end(),
+              replica.params.begin() + layout_.shards[static_cast<std::size_t>(s)].offset);
   }
 }
 
@@ -84,9 +90,11 @@ void ParameterServerWorker::after_step(ReplicaView replica, const StepInfo& step
   for (int s = 0; s < layout_.servers; ++s) {
     const auto range = layout_.shards[static_cast<std::size_t>(s)];
     auto& message = inbox_[static_cast<std::size_t>(s)];
-    math::elastic_exchange(replica.params.subspan(static_cast<std::size_t>(range.offset), static_cast<std::size_t>(range.size)),
-                           std::span<float>(message.data() + ps::kHeaderFloats, static_cast<std::size_t>(range.size)),
-                           alpha);
+    math::elastic_exchange(
+        replica.params.subspan(static_cast<std::size_t>(range.offset),
+                               static_cast<std::size_t>(range.size)),
+        std::span<float>(message.data() + ps::kHeaderFloats, static_cast<std::size_t>(range.size)),
+        alpha);
   }
 }
 
@@ -99,7 +107,8 @@ bool ParameterServerWorker::prepare_evaluation(ReplicaView replica, ReplicaView 
     exchange(ps::Kind::pull, {}, StepInfo{});
     for (int s = 0; s < layout_.servers; ++s) {
       const auto shard = reply_shard(s);
-      std::copy(shard.begin(), shard.end(), out.params.begin() + layout_.shards[static_cast<std::size_t>(s)].offset);
+      std::copy(shard.begin(), shard.end(),
+                out.params.begin() + layout_.shards[static_cast<std::size_t>(s)].offset);
     }
   }
   std::copy(replica.buffers.begin(), replica.buffers.end(), out.buffers.begin());
@@ -122,8 +131,8 @@ void ParameterServerWorker::finish(ReplicaView replica) {
   finished_ = true;
   final_params_ = gather_final_shards(world_, layout_, {}, -1);
   if (!replica.buffers.empty() && workers_.size() > 1) {
-    workers_.allreduce(replica.buffers.data(), replica.buffers.size(), comm::DType::f32, comm::ReduceOp::sum,
-                       "batch-norm statistics");
+    workers_.allreduce(replica.buffers.data(), replica.buffers.size(), comm::DType::f32,
+                       comm::ReduceOp::sum, "batch-norm statistics");
     math::scale(replica.buffers, 1.0f / static_cast<float>(workers_.size()));
   }
 }
@@ -131,12 +140,14 @@ void ParameterServerWorker::finish(ReplicaView replica) {
 nlohmann::json ParameterServerWorker::summary() {
   auto figures = ps::ServerStats{}.reduce(world_, layout_.servers);
   figures["worker_exchanges"] = exchanges_;
-  figures["worker_exchange_mean_s"] = exchanges_ > 0 ? exchange_s_ / static_cast<double>(exchanges_) : 0.0;
+  figures["worker_exchange_mean_s"] =
+      exchanges_ > 0 ? exchange_s_ / static_cast<double>(exchanges_) : 0.0;
   if (method_ == PsMethod::easgd) {
     figures["easgd_alpha"] = config_.easgd_beta / layout_.workers;
     figures["tau"] = config_.tau;
   }
-  figures["max_staleness_bound"] = config_.max_staleness ? nlohmann::json(*config_.max_staleness) : nullptr;
+  figures["max_staleness_bound"] =
+      config_.max_staleness ? nlohmann::json(*config_.max_staleness) : nullptr;
   return figures;
 }
 

@@ -35,7 +35,8 @@ constexpr int kReplyTag = 7302;
 // Trivially copyable (no member initialisers), so it can be copied as bytes.
 struct Header {
   int64_t kind;
-  int64_t version;  // request: the version the worker last saw; reply: the server's version (done: workers still training)
+  int64_t version;  // request: the version the worker last saw; reply: the server's version (done:
+                    // workers still training)
   int64_t step;     // the worker's step (for messages and metrics)
   double lr;        // ASGD: the learning rate of this step (the worker's schedule)
 };

@@ -17,7 +17,8 @@ nlohmann::json ServerStats::reduce(comm::Communicator& world, int servers) const
   const double rate = serve_s > 0 ? updates / serve_s : 0.0;
   for (double value : {staleness_sum, updates, requests, replies, held_replies, held_s, rate})
     sums.push_back(value);
-  world.allreduce(sums.data(), sums.size(), comm::DType::f64, comm::ReduceOp::sum, "server statistics");
+  world.allreduce(sums.data(), sums.size(), comm::DType::f64, comm::ReduceOp::sum,
+                  "server statistics");
   double maxima[3] = {staleness_max, max_lead, serve_s};
   world.allreduce(maxima, 3, comm::DType::f64, comm::ReduceOp::max, "server statistics (maxima)");
 
@@ -25,13 +26,15 @@ nlohmann::json ServerStats::reduce(comm::Communicator& world, int servers) const
   double samples = 0.0;
   for (int i = 0; i < kBins; ++i) samples += sums[static_cast<std::size_t>(i)];
   std::vector<int64_t> counts;
-  for (int i = 0; i < kBins; ++i) counts.push_back(static_cast<int64_t>(sums[static_cast<std::size_t>(i)]));
+  for (int i = 0; i < kBins; ++i)
+    counts.push_back(static_cast<int64_t>(sums[static_cast<std::size_t>(i)]));
   while (counts.size() > 1 && counts.back() == 0) counts.pop_back();
   return {{"servers", servers},
           {"staleness_mean", samples > 0 ? totals[0] / samples : 0.0},
           {"staleness_max", maxima[0]},
           {"staleness_histogram", counts},
-          {"staleness_histogram_note", "count of updates by staleness 0, 1, ...; the last bin of 33 is >= 32"},
+          {"staleness_histogram_note",
+           "count of updates by staleness 0, 1, ...; the last bin of 33 is >= 32"},
           {"server_updates", totals[1]},
           {"server_requests", totals[2]},
           {"server_replies", totals[3]},

@@ -3,10 +3,9 @@
 // version minus the version the worker computed on), how long they held
 // replies to enforce --max-staleness, and their update rate. Each server keeps
 // its own; reduce() combines them over the job for summary.json.
-#include <nlohmann/json.hpp>
-
 #include <array>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 
 #include "comm/communicator.hpp"
 
@@ -18,13 +17,13 @@ struct ServerStats {
   std::array<double, kBins> histogram{};
   double staleness_sum = 0.0;
   double staleness_max = 0.0;
-  double updates = 0.0;        // gradients applied or elastic moves made
-  double requests = 0.0;       // requests received, of every kind
-  double replies = 0.0;        // replies sent (every request gets exactly one)
-  double held_replies = 0.0;   // replies held back by --max-staleness
-  double held_s = 0.0;         // summed time replies were held
-  double max_lead = 0.0;       // largest lead (updates ahead of the slowest live worker) at a reply
-  double serve_s = 0.0;        // time from the first request to the last worker's end
+  double updates = 0.0;       // gradients applied or elastic moves made
+  double requests = 0.0;      // requests received, of every kind
+  double replies = 0.0;       // replies sent (every request gets exactly one)
+  double held_replies = 0.0;  // replies held back by --max-staleness
+  double held_s = 0.0;        // summed time replies were held
+  double max_lead = 0.0;      // largest lead (updates ahead of the slowest live worker) at a reply
+  double serve_s = 0.0;       // time from the first request to the last worker's end
 
   void record_staleness(int64_t staleness);
   // Collective over `world`: every rank calls it (workers with empty stats).

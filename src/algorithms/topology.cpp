@@ -9,18 +9,22 @@
 namespace distsgd {
 
 PeerSchedule::PeerSchedule(const std::string& kind, int rank, int nodes, uint64_t seed)
-    : kind_(kind), rank_(rank), nodes_(nodes),
+    : kind_(kind),
+      rank_(rank),
+      nodes_(nodes),
       random_(data::mix64(seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(rank) + 1)) {
   const auto known = kinds();
   if (std::find(known.begin(), known.end(), kind) == known.end())
     throw ConfigError("unknown --topology '" + kind + "' (known: random, ring, exponential)");
-  if (nodes < 2) throw ConfigError(fmt::format("gossip needs at least 2 ranks; this job has {}", nodes));
+  if (nodes < 2)
+    throw ConfigError(fmt::format("gossip needs at least 2 ranks; this job has {}", nodes));
 }
 
 std::vector<int> PeerSchedule::next(int peers) {
   if (peers < 1 || peers >= nodes_)
-    throw ConfigError(fmt::format("--gossip-peers {} must be between 1 and the number of ranks minus one ({})",
-                                  peers, nodes_ - 1));
+    throw ConfigError(
+        fmt::format("--gossip-peers {} must be between 1 and the number of ranks minus one ({})",
+                    peers, nodes_ - 1));
   std::vector<int> chosen;
   if (kind_ == "random") {
     // A partial Fisher-Yates shuffle of the other nodes.

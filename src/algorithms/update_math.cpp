@@ -8,7 +8,8 @@ namespace distsgd::math {
 
 void sgd_step(std::span<float> x, std::span<const float> g, MomentumState& state,
               const SgdHyper& hyper, double lr) {
-  if (x.size() != g.size()) throw std::invalid_argument("sgd_step: parameter and gradient sizes differ");
+  if (x.size() != g.size())
+    throw std::invalid_argument("sgd_step: parameter and gradient sizes differ");
   const float wd = static_cast<float>(hyper.weight_decay);
   const float mu = static_cast<float>(hyper.momentum);
   const float step = static_cast<float>(lr);
@@ -19,7 +20,8 @@ void sgd_step(std::span<float> x, std::span<const float> g, MomentumState& state
   }
   const bool first = !state.started();
   if (first) state.buffer.resize(n);
-  if (state.buffer.size() != n) throw std::invalid_argument("sgd_step: momentum buffer size differs");
+  if (state.buffer.size() != n)
+    throw std::invalid_argument("sgd_step: momentum buffer size differs");
   float* v = state.buffer.data();
   for (std::size_t i = 0; i < n; ++i) {
     const float d = g[i] + wd * x[i];
@@ -70,7 +72,8 @@ void push_sum_debias(std::span<const float> x, double weight, std::span<float> z
 }
 
 double relative_squared_distance(std::span<const float> x, std::span<const float> mean) {
-  if (x.size() != mean.size()) throw std::invalid_argument("relative_squared_distance: sizes differ");
+  if (x.size() != mean.size())
+    throw std::invalid_argument("relative_squared_distance: sizes differ");
   double distance = 0.0, norm = 0.0;
   for (std::size_t i = 0; i < x.size(); ++i) {
     const double d = static_cast<double>(x[i]) - mean[i];
@@ -82,7 +85,8 @@ double relative_squared_distance(std::span<const float> x, std::span<const float
 }
 
 std::vector<Range> balanced_ranges(int64_t total, int parts) {
-  if (parts < 1 || total < 0) throw std::invalid_argument("balanced_ranges: need parts >= 1, total >= 0");
+  if (parts < 1 || total < 0)
+    throw std::invalid_argument("balanced_ranges: need parts >= 1, total >= 0");
   std::vector<Range> ranges;
   const int64_t base = total / parts, extra = total % parts;
   int64_t offset = 0;

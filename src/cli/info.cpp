@@ -24,7 +24,8 @@ int print_info() {
   std::error_code error;
   const auto blas = std::filesystem::canonical("/usr/lib/x86_64-linux-gnu/libblas.so.3", error);
   const char* openblas_threads = std::getenv("OPENBLAS_NUM_THREADS");
-  fmt::print("BLAS      {} (OPENBLAS_NUM_THREADS={})\n", error ? std::string("unknown") : blas.string(),
+  fmt::print("BLAS      {} (OPENBLAS_NUM_THREADS={})\n",
+             error ? std::string("unknown") : blas.string(),
              openblas_threads ? openblas_threads : "unset");
   std::istringstream config(at::show_config());
   for (std::string line; std::getline(config, line);)

@@ -1,9 +1,9 @@
 // distsgd: distributed SGD over MPI. `distsgd train ...` under mpirun trains;
 // `distsgd info` says what it runs on.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -25,8 +25,10 @@ int launcher_rank() {
 }
 
 void print_error(int rank, int world, const std::string& message) {
-  if (world > 1) fmt::print(stderr, "distsgd: error on rank {}: {}\n", rank, message);
-  else fmt::print(stderr, "distsgd: error: {}\n", message);
+  if (world > 1)
+    fmt::print(stderr, "distsgd: error on rank {}: {}\n", rank, message);
+  else
+    fmt::print(stderr, "distsgd: error: {}\n", message);
   std::fflush(stderr);
 }
 
@@ -39,12 +41,15 @@ int run_train(const distsgd::TrainConfig& config, int* argc, char*** argv) {
     if (world.rank() == 0) {
       const auto& s = result.summary;
       const int servers = s.at("servers").get<int>();
-      fmt::print("distsgd: {} on {} rank(s){}: test accuracy {:.4f} after {:.3g} epoch(s), {:.1f} s training, "
-                 "{:.0f} samples/s. Results: {}/summary.json\n",
-                 config.algo, world.size(),
-                 servers > 0 ? fmt::format(" ({} workers, {} servers)", world.size() - servers, servers) : "",
-                 s.at("final_test_accuracy").get<double>(), s.at("epochs").get<double>(), s.at("train_time_s").get<double>(),
-                 s.at("samples_per_s").get<double>(), config.log_dir);
+      fmt::print(
+          "distsgd: {} on {} rank(s){}: test accuracy {:.4f} after {:.3g} epoch(s), {:.1f} s "
+          "training, "
+          "{:.0f} samples/s. Results: {}/summary.json\n",
+          config.algo, world.size(),
+          servers > 0 ? fmt::format(" ({} workers, {} servers)", world.size() - servers, servers)
+                      : "",
+          s.at("final_test_accuracy").get<double>(), s.at("epochs").get<double>(),
+          s.at("train_time_s").get<double>(), s.at("samples_per_s").get<double>(), config.log_dir);
     }
     return 0;
   } catch (const std::exception& error) {
@@ -67,8 +72,9 @@ int run_train(const distsgd::TrainConfig& config, int* argc, char*** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"distsgd: data-parallel training with synchronous all-reduce SGD over MPI.\n"
-               "Run under mpirun, e.g.  mpirun -np 4 distsgd train --model cnn --epochs 2"};
+  CLI::App app{
+      "distsgd: data-parallel training with synchronous all-reduce SGD over MPI.\n"
+      "Run under mpirun, e.g.  mpirun -np 4 distsgd train --model cnn --epochs 2"};
   app.require_subcommand(1);
   distsgd::TrainConfig config;
   auto* train = app.add_subcommand("train", "Train a model with the chosen method on every rank");

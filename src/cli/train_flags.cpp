@@ -7,101 +7,150 @@ void add_train_flags(CLI::App& app, TrainConfig& c) {
                  "Method: allreduce (synchronous all-reduce SGD) | asgd (asynchronous SGD on "
                  "parameter servers) | easgd (elastic averaging SGD on parameter servers) | "
                  "gossip-pull | gossip-push (gossiping SGD: averaging with one peer at a time)")
-      ->capture_default_str()->group("Method");
+      ->capture_default_str()
+      ->group("Method");
   app.add_option("--servers", c.servers, "asgd/easgd: parameter servers (the last S ranks)")
-      ->capture_default_str()->group("Method");
+      ->capture_default_str()
+      ->group("Method");
   app.add_option("--max-staleness", c.max_staleness,
                  "asgd/easgd: a worker may be at most K updates ahead of the slowest live worker "
                  "(the server holds its reply); unset: unbounded")
       ->group("Method");
   app.add_option("--topology", c.topology, "gossip: peers from random | ring | exponential")
-      ->capture_default_str()->group("Method");
-  app.add_option("--gossip-peers", c.gossip_peers, "gossip: peers per round (pull averages with 1/(r+1) weights)")
-      ->capture_default_str()->group("Method");
-  app.add_option("--push-mode", c.push_mode,
-                 "gossip-push: sum (push-sum, mass-conserving) | average (the receiver averages with what "
-                 "arrived, as the seed paper)")
-      ->capture_default_str()->group("Method");
-  app.add_flag("--gossip-momentum", c.gossip_momentum, "gossip: mix momentum buffers too (default: local)")
+      ->capture_default_str()
       ->group("Method");
-  app.add_option("--tau", c.tau, "easgd: local steps between elastic exchanges; gossip: between rounds")
-      ->capture_default_str()->group("Method");
-  app.add_option("--easgd-beta", c.easgd_beta, "easgd: moving rate alpha = beta / workers, in (0, 1]")
-      ->capture_default_str()->group("Method");
+  app.add_option("--gossip-peers", c.gossip_peers,
+                 "gossip: peers per round (pull averages with 1/(r+1) weights)")
+      ->capture_default_str()
+      ->group("Method");
+  app.add_option(
+         "--push-mode", c.push_mode,
+         "gossip-push: sum (push-sum, mass-conserving) | average (the receiver averages with what "
+         "arrived, as the seed paper)")
+      ->capture_default_str()
+      ->group("Method");
+  app.add_flag("--gossip-momentum", c.gossip_momentum,
+               "gossip: mix momentum buffers too (default: local)")
+      ->group("Method");
+  app.add_option("--tau", c.tau,
+                 "easgd: local steps between elastic exchanges; gossip: between rounds")
+      ->capture_default_str()
+      ->group("Method");
+  app.add_option("--easgd-beta", c.easgd_beta,
+                 "easgd: moving rate alpha = beta / workers, in (0, 1]")
+      ->capture_default_str()
+      ->group("Method");
   app.add_option("--bucket-mb", c.bucket_mb,
                  "allreduce: gradient bucket size in MiB; a bucket is reduced as soon as backward "
                  "has finished its gradients")
-      ->capture_default_str()->group("Method");
+      ->capture_default_str()
+      ->group("Method");
 
   app.add_option("--model", c.model, "Network: mlp | cnn | resnet20 | resnet18")
-      ->capture_default_str()->group("Model and data");
-  app.add_option("--dataset", c.dataset,
-                 "fashion-mnist | mnist-idx (needs --data-dir) | cifar10 (needs --data-dir) | synthetic")
-      ->capture_default_str()->group("Model and data");
+      ->capture_default_str()
+      ->group("Model and data");
+  app.add_option(
+         "--dataset", c.dataset,
+         "fashion-mnist | mnist-idx (needs --data-dir) | cifar10 (needs --data-dir) | synthetic")
+      ->capture_default_str()
+      ->group("Model and data");
   app.add_option("--data-dir", c.data_dir,
                  "Directory of the data set's files (fashion-mnist default: "
                  "/usr/share/datasets/fashion-mnist)")
       ->group("Model and data");
   app.add_option("--synthetic-shape", c.synthetic_shape,
                  "synthetic data: cifar (3x32x32, 10 classes) | imagenet (3x224x224, 1000 classes)")
-      ->capture_default_str()->group("Model and data");
-  app.add_flag("!--no-augment", c.augment, "Turn off CIFAR-10 random crop and flip")->group("Model and data");
+      ->capture_default_str()
+      ->group("Model and data");
+  app.add_flag("!--no-augment", c.augment, "Turn off CIFAR-10 random crop and flip")
+      ->group("Model and data");
 
-  app.add_option("--epochs", c.epochs, "Epochs to train")->capture_default_str()->group("Optimisation");
+  app.add_option("--epochs", c.epochs, "Epochs to train")
+      ->capture_default_str()
+      ->group("Optimisation");
   app.add_option("--batch-size", c.batch_size, "Samples per step per worker")
-      ->capture_default_str()->group("Optimisation");
+      ->capture_default_str()
+      ->group("Optimisation");
   app.add_option("--lr", c.lr, "Base learning rate")->capture_default_str()->group("Optimisation");
-  app.add_option("--momentum", c.momentum, "SGD momentum")->capture_default_str()->group("Optimisation");
+  app.add_option("--momentum", c.momentum, "SGD momentum")
+      ->capture_default_str()
+      ->group("Optimisation");
   app.add_flag("--nesterov", c.nesterov, "Nesterov momentum")->group("Optimisation");
   app.add_option("--weight-decay", c.weight_decay, "L2 weight decay")
-      ->capture_default_str()->group("Optimisation");
+      ->capture_default_str()
+      ->group("Optimisation");
   app.add_option("--lr-schedule", c.lr_schedule, "step (decay at --lr-decay-epochs) | cosine")
-      ->capture_default_str()->group("Optimisation");
-  app.add_option("--lr-decay-epochs", c.lr_decay_epochs, "Epochs at which step decay multiplies by --lr-decay, e.g. 30,60")
-      ->delimiter(',')->group("Optimisation");
-  app.add_option("--lr-decay", c.lr_decay, "Step decay factor")->capture_default_str()->group("Optimisation");
-  app.add_option("--warmup-epochs", c.warmup_epochs, "Linear learning-rate warm-up, in epochs (fractions allowed)")
-      ->capture_default_str()->group("Optimisation");
-  app.add_option("--lr-scaling", c.lr_scaling, "none | linear (learning rate times the number of workers)")
-      ->capture_default_str()->group("Optimisation");
+      ->capture_default_str()
+      ->group("Optimisation");
+  app.add_option("--lr-decay-epochs", c.lr_decay_epochs,
+                 "Epochs at which step decay multiplies by --lr-decay, e.g. 30,60")
+      ->delimiter(',')
+      ->group("Optimisation");
+  app.add_option("--lr-decay", c.lr_decay, "Step decay factor")
+      ->capture_default_str()
+      ->group("Optimisation");
+  app.add_option("--warmup-epochs", c.warmup_epochs,
+                 "Linear learning-rate warm-up, in epochs (fractions allowed)")
+      ->capture_default_str()
+      ->group("Optimisation");
+  app.add_option("--lr-scaling", c.lr_scaling,
+                 "none | linear (learning rate times the number of workers)")
+      ->capture_default_str()
+      ->group("Optimisation");
   app.add_option("--max-steps", c.max_steps, "Stop after this many steps per worker (benchmarks)")
       ->group("Optimisation");
 
-  app.add_option("--eval-every", c.eval_every, "Evaluate on the test set every N steps (0: every epoch)")
-      ->capture_default_str()->group("Evaluation and output");
+  app.add_option("--eval-every", c.eval_every,
+                 "Evaluate on the test set every N steps (0: every epoch)")
+      ->capture_default_str()
+      ->group("Evaluation and output");
   app.add_option("--eval-batch-size", c.eval_batch_size, "Batch size of evaluation")
-      ->capture_default_str()->group("Evaluation and output");
-  app.add_option("--eval-samples", c.eval_samples, "Evaluate on the first N test samples only (0: all)")
-      ->capture_default_str()->group("Evaluation and output");
+      ->capture_default_str()
+      ->group("Evaluation and output");
+  app.add_option("--eval-samples", c.eval_samples,
+                 "Evaluate on the first N test samples only (0: all)")
+      ->capture_default_str()
+      ->group("Evaluation and output");
   app.add_option("--target-accuracy", c.target_accuracy,
                  "Record the training time at which test accuracy first reaches this (0..1)")
       ->group("Evaluation and output");
-  app.add_option("--checkpoint-every", c.checkpoint_every, "Write a checkpoint every N epochs (0: never)")
-      ->capture_default_str()->group("Evaluation and output");
+  app.add_option("--checkpoint-every", c.checkpoint_every,
+                 "Write a checkpoint every N epochs (0: never)")
+      ->capture_default_str()
+      ->group("Evaluation and output");
   app.add_option("--log-dir", c.log_dir, "Where metrics, checkpoints and summary.json go")
-      ->capture_default_str()->group("Evaluation and output");
-  app.add_option("--resume", c.resume, "Continue from this checkpoint file")->group("Evaluation and output");
-  app.add_option("--stop-after-epoch", c.stop_after_epoch,
-                 "End this run after epoch N (with its checkpoint), as if preempted; --resume continues")
+      ->capture_default_str()
+      ->group("Evaluation and output");
+  app.add_option("--resume", c.resume, "Continue from this checkpoint file")
+      ->group("Evaluation and output");
+  app.add_option(
+         "--stop-after-epoch", c.stop_after_epoch,
+         "End this run after epoch N (with its checkpoint), as if preempted; --resume continues")
       ->group("Evaluation and output");
   app.add_flag("--quiet", c.quiet, "No progress line")->group("Evaluation and output");
 
   app.add_option("--seed", c.seed, "Seed of initial weights, shuffling and augmentation")
-      ->capture_default_str()->group("Execution");
-  app.add_option("--threads", c.threads, "LibTorch threads per rank")->capture_default_str()->group("Execution");
+      ->capture_default_str()
+      ->group("Execution");
+  app.add_option("--threads", c.threads, "LibTorch threads per rank")
+      ->capture_default_str()
+      ->group("Execution");
   app.add_option("--device", c.device, "cpu | cuda")->capture_default_str()->group("Execution");
-  app.add_option("--straggler", c.straggler,
-                 "RANK:FACTOR: that rank computes FACTOR times slower (it sleeps (FACTOR-1) times its "
-                 "compute time after each backward pass)")
+  app.add_option(
+         "--straggler", c.straggler,
+         "RANK:FACTOR: that rank computes FACTOR times slower (it sleeps (FACTOR-1) times its "
+         "compute time after each backward pass)")
       ->group("Fault injection");
   app.add_option("--leave-early", c.leave_early,
                  "RANK:STEPS: that worker stops after STEPS steps, as a node leaving the job "
                  "(asynchronous methods)")
       ->group("Fault injection");
-  app.add_option("--timeout-s", c.timeout_s,
-                 "Deadline of every wait on another rank; past it the run names the operation and the "
-                 "ranks waited for, and exits non-zero")
-      ->capture_default_str()->group("Execution");
+  app.add_option(
+         "--timeout-s", c.timeout_s,
+         "Deadline of every wait on another rank; past it the run names the operation and the "
+         "ranks waited for, and exits non-zero")
+      ->capture_default_str()
+      ->group("Execution");
 }
 
 }  // namespace distsgd::cli

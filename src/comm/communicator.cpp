@@ -14,26 +14,34 @@ namespace {
 
 MPI_Datatype mpi_type(DType type) {
   switch (type) {
-    case DType::f32: return MPI_FLOAT;
-    case DType::f64: return MPI_DOUBLE;
-    case DType::i64: return MPI_INT64_T;
-    case DType::u8: return MPI_UINT8_T;
+    case DType::f32:
+      return MPI_FLOAT;
+    case DType::f64:
+      return MPI_DOUBLE;
+    case DType::i64:
+      return MPI_INT64_T;
+    case DType::u8:
+      return MPI_UINT8_T;
   }
   throw CommFailure("unknown data type");
 }
 
 MPI_Op mpi_op(ReduceOp op) {
   switch (op) {
-    case ReduceOp::sum: return MPI_SUM;
-    case ReduceOp::max: return MPI_MAX;
-    case ReduceOp::min: return MPI_MIN;
+    case ReduceOp::sum:
+      return MPI_SUM;
+    case ReduceOp::max:
+      return MPI_MAX;
+    case ReduceOp::min:
+      return MPI_MIN;
   }
   throw CommFailure("unknown reduction");
 }
 
 int checked_count(std::size_t count, const std::string& what) {
   if (count > static_cast<std::size_t>(INT_MAX))
-    throw CommFailure(fmt::format("{}: {} elements is more than one MPI call can carry", what, count));
+    throw CommFailure(
+        fmt::format("{}: {} elements is more than one MPI call can carry", what, count));
   return static_cast<int>(count);
 }
 
@@ -45,10 +53,14 @@ std::string all_ranks(int size) {
 
 std::size_t dtype_size(DType type) {
   switch (type) {
-    case DType::f32: return 4;
-    case DType::f64: return 8;
-    case DType::i64: return 8;
-    case DType::u8: return 1;
+    case DType::f32:
+      return 4;
+    case DType::f64:
+      return 8;
+    case DType::i64:
+      return 8;
+    case DType::u8:
+      return 1;
   }
   return 0;
 }
@@ -98,9 +110,9 @@ void Communicator::allreduce(void* data, std::size_t count, DType type, ReduceOp
 void Communicator::broadcast(void* data, std::size_t bytes, int root, const std::string& what) {
   auto request = new_request(*impl_, fmt::format("broadcast of {} from rank {}", what, root),
                              all_ranks(impl_->size));
-  detail::check(MPI_Ibcast(data, checked_count(bytes, what), MPI_BYTE, root, impl_->comm,
-                           &request->request),
-                request->what);
+  detail::check(
+      MPI_Ibcast(data, checked_count(bytes, what), MPI_BYTE, root, impl_->comm, &request->request),
+      request->what);
   Request(std::move(request)).wait();
 }
 
@@ -112,12 +124,13 @@ Request Communicator::ibarrier(const std::string& what) {
   return Request(std::move(request));
 }
 
-void Communicator::allgather(const void* in, void* out, std::size_t bytes, const std::string& what) {
+void Communicator::allgather(const void* in, void* out, std::size_t bytes,
+                             const std::string& what) {
   auto request = new_request(*impl_, "all-gather of " + what, all_ranks(impl_->size));
   const int count = checked_count(bytes, what);
-  detail::check(MPI_Iallgather(in, count, MPI_BYTE, out, count, MPI_BYTE, impl_->comm,
-                               &request->request),
-                request->what);
+  detail::check(
+      MPI_Iallgather(in, count, MPI_BYTE, out, count, MPI_BYTE, impl_->comm, &request->request),
+      request->what);
   Request(std::move(request)).wait();
 }
 
@@ -125,13 +138,17 @@ namespace {
 // MPI_Isend and MPI_Issend take the same arguments.
 using SendFunction = int (*)(const void*, int, MPI_Datatype, int, int, MPI_Comm, MPI_Request*);
 
-Request start_send(const Communicator::Impl& comm, SendFunction send, const char* kind, const void* data,
-                   std::size_t bytes, int dest, int tag, const std::string& what) {
+Request start_send(const Communicator::Impl& comm, SendFunction send, const char* kind,
+                   const void* data, std::size_t bytes, int dest, int tag,
+                   const std::string& what) {
   auto request = new_request(
-      comm, what.empty() ? fmt::format("{} of {} bytes to rank {} (tag {})", kind, bytes, dest, tag) : what,
+      comm,
+      what.empty() ? fmt::format("{} of {} bytes to rank {} (tag {})", kind, bytes, dest, tag)
+                   : what,
       fmt::format("rank {}", dest));
-  detail::check(send(data, checked_count(bytes, kind), MPI_BYTE, dest, tag, comm.comm, &request->request),
-                request->what);
+  detail::check(
+      send(data, checked_count(bytes, kind), MPI_BYTE, dest, tag, comm.comm, &request->request),
+      request->what);
   return Request(std::move(request));
 }
 }  // namespace
@@ -150,10 +167,11 @@ Request Communicator::irecv(void* data, std::size_t bytes, int source, int tag,
                             const std::string& what) {
   auto request = new_request(
       *impl_,
-      what.empty() ? fmt::format("receive of {} bytes from rank {} (tag {})", bytes, source, tag) : what,
+      what.empty() ? fmt::format("receive of {} bytes from rank {} (tag {})", bytes, source, tag)
+                   : what,
       fmt::format("rank {}", source));
-  detail::check(MPI_Irecv(data, checked_count(bytes, "receive"), MPI_BYTE, source, tag,
-                          impl_->comm, &request->request),
+  detail::check(MPI_Irecv(data, checked_count(bytes, "receive"), MPI_BYTE, source, tag, impl_->comm,
+                          &request->request),
                 request->what);
   return Request(std::move(request));
 }

@@ -70,7 +70,8 @@ class Communicator {
 
   // In-place reduction of `count` elements over all ranks. `what` names the
   // operation in errors ("gradient bucket 2").
-  Request iallreduce(void* data, std::size_t count, DType type, ReduceOp op, const std::string& what);
+  Request iallreduce(void* data, std::size_t count, DType type, ReduceOp op,
+                     const std::string& what);
   void allreduce(void* data, std::size_t count, DType type, ReduceOp op, const std::string& what);
   void broadcast(void* data, std::size_t bytes, int root, const std::string& what);
   void barrier(const std::string& what);
@@ -82,11 +83,13 @@ class Communicator {
   // Tagged point-to-point messages of raw bytes. `what` names the message in
   // errors ("reply of server rank 2 to step 40"); empty: a generic name. A
   // receive buffer may be larger than the message.
-  Request isend(const void* data, std::size_t bytes, int dest, int tag, const std::string& what = "");
+  Request isend(const void* data, std::size_t bytes, int dest, int tag,
+                const std::string& what = "");
   Request irecv(void* data, std::size_t bytes, int source, int tag, const std::string& what = "");
   // A send that completes only once the receiver has started to receive it, so
   // a completed issend means the message is no longer in flight.
-  Request issend(const void* data, std::size_t bytes, int dest, int tag, const std::string& what = "");
+  Request issend(const void* data, std::size_t bytes, int dest, int tag,
+                 const std::string& what = "");
   void send(const void* data, std::size_t bytes, int dest, int tag);
   void recv(void* data, std::size_t bytes, int source, int tag);
 

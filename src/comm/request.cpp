@@ -1,11 +1,10 @@
 // Request: an MPI request polled with MPI_Test under a deadline.
-#include "comm/request_impl.hpp"
-
 #include <fmt/format.h>
 
 #include <thread>
 
 #include "comm/mpi_check.hpp"
+#include "comm/request_impl.hpp"
 
 namespace distsgd::comm {
 
@@ -42,9 +41,10 @@ void Request::wait() {
       continue;
     }
     if (Clock::now() > deadline) {
-      throw CommTimeout(fmt::format("timed out after {:.0f} s waiting for {} (rank {} waiting on {})",
-                                    std::chrono::duration<double>(impl_->timeout).count(),
-                                    impl_->what, impl_->own_rank, impl_->peers));
+      throw CommTimeout(
+          fmt::format("timed out after {:.0f} s waiting for {} (rank {} waiting on {})",
+                      std::chrono::duration<double>(impl_->timeout).count(), impl_->what,
+                      impl_->own_rank, impl_->peers));
     }
     std::this_thread::sleep_for(std::chrono::microseconds(50));
   }

@@ -9,16 +9,22 @@
 
 namespace distsgd {
 
-#define DISTSGD_CONFIG_FIELDS(X)                                                             \
-  X(algo) X(servers) X(max_staleness) X(tau) X(easgd_beta) X(topology) X(gossip_peers) X(push_mode) X(gossip_momentum) X(straggler) X(leave_early) X(model) X(dataset) X(data_dir) X(synthetic_shape) X(augment) X(epochs)            \
-  X(batch_size) X(lr) X(momentum) X(nesterov) X(weight_decay) X(lr_schedule)                 \
-  X(lr_decay_epochs) X(lr_decay) X(warmup_epochs) X(lr_scaling) X(max_steps) X(eval_every)   \
-  X(eval_batch_size) X(eval_samples) X(target_accuracy) X(checkpoint_every) X(log_dir) X(resume)             \
-  X(stop_after_epoch) X(quiet) X(seed) X(threads) X(device) X(timeout_s) X(bucket_mb)
+#define DISTSGD_CONFIG_FIELDS(X)                                                                 \
+  X(algo)                                                                                        \
+  X(servers) X(max_staleness) X(tau) X(easgd_beta) X(topology) X(gossip_peers) X(push_mode)      \
+      X(gossip_momentum) X(straggler) X(leave_early) X(model) X(dataset) X(data_dir)             \
+          X(synthetic_shape) X(augment) X(epochs) X(batch_size) X(lr) X(momentum) X(nesterov)    \
+              X(weight_decay) X(lr_schedule) X(lr_decay_epochs) X(lr_decay) X(warmup_epochs)     \
+                  X(lr_scaling) X(max_steps) X(eval_every) X(eval_batch_size) X(eval_samples)    \
+                      X(target_accuracy) X(checkpoint_every) X(log_dir) X(resume)                \
+                          X(stop_after_epoch) X(quiet) X(seed) X(threads) X(device) X(timeout_s) \
+                              X(bucket_mb)
 
 namespace {
 template <typename T>
-void put(nlohmann::json& json, const char* key, const T& value) { json[key] = value; }
+void put(nlohmann::json& json, const char* key, const T& value) {
+  json[key] = value;
+}
 template <typename T>
 void put(nlohmann::json& json, const char* key, const std::optional<T>& value) {
   json[key] = value ? nlohmann::json(*value) : nlohmann::json(nullptr);
@@ -30,8 +36,10 @@ void get(const nlohmann::json& json, const char* key, T& value) {
 template <typename T>
 void get(const nlohmann::json& json, const char* key, std::optional<T>& value) {
   if (!json.contains(key)) return;
-  if (json.at(key).is_null()) value.reset();
-  else value = json.at(key).get<T>();
+  if (json.at(key).is_null())
+    value.reset();
+  else
+    value = json.at(key).get<T>();
 }
 // "RANK:VALUE" with an integer rank >= 0 and a finite number; nullopt when empty.
 std::optional<TrainConfig::RankValue> parse_rank_value(const std::string& text, const char* flag) {
@@ -44,7 +52,8 @@ std::optional<TrainConfig::RankValue> parse_rank_value(const std::string& text, 
     const std::string rank = text.substr(0, colon), value = text.substr(colon + 1);
     parsed.rank = std::stoi(rank, &used_rank);
     parsed.value = std::stod(value, &used_value);
-    if (used_rank != rank.size() || used_value != value.size()) throw std::invalid_argument("trailing");
+    if (used_rank != rank.size() || used_value != value.size())
+      throw std::invalid_argument("trailing");
   } catch (const std::exception&) {
     throw ConfigError(fmt::format("{} must be RANK:VALUE, for example 1:4 (got '{}')", flag, text));
   }
@@ -84,18 +93,23 @@ void TrainConfig::validate() const {
   };
   require(epochs >= 1, fmt::format("--epochs must be at least 1 (got {})", epochs));
   require(batch_size >= 1, fmt::format("--batch-size must be at least 1 (got {})", batch_size));
-  require(std::isfinite(lr) && lr >= 0, fmt::format("--lr must be a finite number >= 0 (got {})", lr));
-  require(momentum >= 0 && momentum < 1, fmt::format("--momentum must be in [0, 1) (got {})", momentum));
+  require(std::isfinite(lr) && lr >= 0,
+          fmt::format("--lr must be a finite number >= 0 (got {})", lr));
+  require(momentum >= 0 && momentum < 1,
+          fmt::format("--momentum must be in [0, 1) (got {})", momentum));
   require(!nesterov || momentum > 0, "--nesterov needs --momentum > 0");
-  require(std::isfinite(weight_decay) && weight_decay >= 0, fmt::format("--weight-decay must be >= 0 (got {})", weight_decay));
+  require(std::isfinite(weight_decay) && weight_decay >= 0,
+          fmt::format("--weight-decay must be >= 0 (got {})", weight_decay));
   require(lr_schedule == "step" || lr_schedule == "cosine",
           "--lr-schedule must be step or cosine (got " + lr_schedule + ")");
-  require(lr_decay > 0 && lr_decay <= 1, fmt::format("--lr-decay must be in (0, 1] (got {})", lr_decay));
+  require(lr_decay > 0 && lr_decay <= 1,
+          fmt::format("--lr-decay must be in (0, 1] (got {})", lr_decay));
   for (std::size_t i = 0; i < lr_decay_epochs.size(); ++i) {
     require(lr_decay_epochs[i] >= 1 && (i == 0 || lr_decay_epochs[i] > lr_decay_epochs[i - 1]),
             "--lr-decay-epochs must be increasing epoch numbers >= 1");
   }
-  require(std::isfinite(warmup_epochs) && warmup_epochs >= 0, "--warmup-epochs must be a finite number >= 0");
+  require(std::isfinite(warmup_epochs) && warmup_epochs >= 0,
+          "--warmup-epochs must be a finite number >= 0");
   require(lr_scaling == "none" || lr_scaling == "linear",
           "--lr-scaling must be none or linear (got " + lr_scaling + ")");
   require(!max_steps || *max_steps >= 1, "--max-steps must be at least 1");
@@ -118,7 +132,8 @@ void TrainConfig::validate() const {
   require(tau >= 1, fmt::format("--tau must be at least 1 (got {})", tau));
   require(topology == "random" || topology == "ring" || topology == "exponential",
           "unknown --topology '" + topology + "' (known: random, ring, exponential)");
-  require(gossip_peers >= 1, fmt::format("--gossip-peers must be at least 1 (got {})", gossip_peers));
+  require(gossip_peers >= 1,
+          fmt::format("--gossip-peers must be at least 1 (got {})", gossip_peers));
   require(push_mode == "sum" || push_mode == "average",
           "--push-mode must be sum or average (got " + push_mode + ")");
   require(!gossip_momentum || momentum > 0, "--gossip-momentum needs --momentum > 0");

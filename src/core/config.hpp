@@ -1,9 +1,8 @@
 #pragma once
 // Every setting of a training run. The CLI fills it from flags; summary.json
 // and checkpoints carry it as JSON (to_json), so a run can be reproduced.
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,7 +16,7 @@ struct TrainConfig {
   std::string dataset = "fashion-mnist";
   std::string data_dir;  // empty: the data set's default
   std::string synthetic_shape = "cifar";
-  bool augment = true;   // where the data set has augmentation (CIFAR-10)
+  bool augment = true;  // where the data set has augmentation (CIFAR-10)
 
   // Parameter-server methods (asgd, easgd): the last `servers` ranks serve.
   int servers = 1;
@@ -46,7 +45,7 @@ struct TrainConfig {
   std::vector<int64_t> lr_decay_epochs;
   double lr_decay = 0.1;
   double warmup_epochs = 0.0;
-  std::string lr_scaling = "none";  // none | linear (lr times the number of workers)
+  std::string lr_scaling = "none";   // none | linear (lr times the number of workers)
   std::optional<int64_t> max_steps;  // stop after this many steps (benchmarks)
 
   // Evaluation, checkpoints, logs.

@@ -43,7 +43,9 @@ uint64_t augment_seed(uint64_t seed, int rank, int64_t step) {
   return x ^ (x >> 29);
 }
 
-std::vector<float> to_vector(std::span<const float> values) { return {values.begin(), values.end()}; }
+std::vector<float> to_vector(std::span<const float> values) {
+  return {values.begin(), values.end()};
+}
 
 void copy_into(std::span<float> target, const std::vector<float>& source, const std::string& what,
                const std::string& path) {
@@ -56,29 +58,36 @@ void copy_into(std::span<float> target, const std::vector<float>& source, const 
 class TrainingRun {
  public:
   TrainingRun(const TrainConfig& config, comm::Communicator& comm)
-      : config_(config), comm_(comm), device_(config.device),
+      : config_(config),
+        comm_(comm),
+        device_(config.device),
         role_(role_for(config, comm.rank(), comm.size())) {
     if (config.device == "cuda" && !torch::cuda::is_available())
-      throw ConfigError("--device cuda: this LibTorch build has no CUDA support or no GPU is visible");
+      throw ConfigError(
+          "--device cuda: this LibTorch build has no CUDA support or no GPU is visible");
     if (config.device == "cuda")
-      throw ConfigError("--device cuda: the flat-buffer exchange is implemented for CPU tensors only");
+      throw ConfigError(
+          "--device cuda: the flat-buffer exchange is implemented for CPU tensors only");
     comm_.set_timeout(std::chrono::duration<double>(config.timeout_s));
     // Workers evaluate and average among themselves; a worker evaluating alone
     // (asynchronous methods during training) uses a group of one.
     workers_.emplace(comm_.split(role_ == Role::worker ? 0 : 1, comm_.rank(), "workers"));
     solo_.emplace(comm_.split(comm_.rank(), 0, "own rank"));
     prepare_log_dir();
-    data_ = data::load_datasets({config.dataset, config.data_dir, config.synthetic_shape, config.seed});
+    data_ =
+        data::load_datasets({config.dataset, config.data_dir, config.synthetic_shape, config.seed});
     torch::manual_seed(config.seed);
     model_ = models::make_model(config.model, data_.train->shape(), data_.train->num_classes());
     model_->to(device_);
     flat_ = std::make_unique<FlatParameters>(*model_);
     algorithm_ = make_algorithm(config, comm, *workers_);
     if (!algorithm_->supports_checkpoints() && !config.resume.empty())
-      throw ConfigError("--resume: checkpoints of --algo " + config.algo + " are not implemented yet");
+      throw ConfigError("--resume: checkpoints of --algo " + config.algo +
+                        " are not implemented yet");
     if (algorithm_->uses_gradient_buckets()) {
       buckets_ = std::make_unique<GradientBuckets>(
-          *flat_, config.bucket_mb, [this](const GradBucket& bucket) { algorithm_->bucket_ready(bucket); });
+          *flat_, config.bucket_mb,
+          [this](const GradBucket& bucket) { algorithm_->bucket_ready(bucket); });
     }
     const int64_t shard = data_.train->size() / workers_->size();
     steps_per_epoch_ = shard / config.batch_size;
@@ -134,9 +143,9 @@ class TrainingRun {
   int64_t step_ = 0;   // global step of this rank, the next one to run
   int64_t epoch_ = 0;  // current epoch
   int64_t samples_ = 0;
-  double slowdown_ = 1.0;      // --straggler factor of this rank
-  double injected_s_ = 0.0;    // time slept to emulate it
-  bool finished_ = false;      // finish() done: evaluations are collective again
+  double slowdown_ = 1.0;                // --straggler factor of this rank
+  double injected_s_ = 0.0;              // time slept to emulate it
+  bool finished_ = false;                // finish() done: evaluations are collective again
   std::vector<float> evaluated_params_;  // what the last evaluation scored, when not the replica
   std::optional<EvalResult> local_eval_;
   RunClock clock_;
@@ -185,13 +194,15 @@ TrainResult TrainingRun::run() {
   const int64_t last_epoch = config_.stop_after_epoch.value_or(config_.epochs);
   bool stopped_early = false;
   while (epoch_ < last_epoch && step_ < total_steps_) {
-    const auto shard = data::shard_for_epoch(data_.train->size(), workers_->rank(), workers_->size(),
-                                             config_.seed, epoch_);
-    for (int64_t s = step_ - epoch_ * steps_per_epoch_; s < steps_per_epoch_ && step_ < total_steps_; ++s) {
+    const auto shard = data::shard_for_epoch(data_.train->size(), workers_->rank(),
+                                             workers_->size(), config_.seed, epoch_);
+    for (int64_t s = step_ - epoch_ * steps_per_epoch_;
+         s < steps_per_epoch_ && step_ < total_steps_; ++s) {
       train_step(shard, s);
       if (config_.eval_every > 0 && step_ % config_.eval_every == 0) run_evaluation();
       const double train_s = clock_.train_s();
-      const double rate = static_cast<double>(samples_) * workers_->size() / std::max(train_s, 1e-9);
+      const double rate =
+          static_cast<double>(samples_) * workers_->size() / std::max(train_s, 1e-9);
       progress.update({epoch_, config_.epochs, step_, total_steps_, loss_ema_, accuracy_ema_,
                        last_eval_ ? std::optional(last_eval_->accuracy) : std::nullopt,
                        schedule_->at(step_ - 1), rate,
@@ -201,10 +212,10 @@ TrainResult TrainingRun::run() {
     if (step_ == (epoch_ + 1) * steps_per_epoch_) ++epoch_;
     if (config_.eval_every == 0 && step_ < total_steps_) run_evaluation();
     if (algorithm_->supports_checkpoints() && config_.checkpoint_every > 0 &&
-        epoch_ % config_.checkpoint_every == 0 &&
-        step_ == epoch_ * steps_per_epoch_)
+        epoch_ % config_.checkpoint_every == 0 && step_ == epoch_ * steps_per_epoch_)
       save_checkpoint(epoch_);
-    if (config_.stop_after_epoch && epoch_ == *config_.stop_after_epoch && epoch_ < config_.epochs) {
+    if (config_.stop_after_epoch && epoch_ == *config_.stop_after_epoch &&
+        epoch_ < config_.epochs) {
       stopped_early = true;
       break;
     }
@@ -259,14 +270,14 @@ void TrainingRun::train_step(const std::vector<int64_t>& shard, int64_t step_in_
   const StepInfo info{step_, epoch_, schedule_->at(step_)};
   const double loss_value = loss.item<double>();
   if (!std::isfinite(loss_value))
-    throw RuntimeFailure(fmt::format("loss is {} at step {} (epoch {}) on rank {}{}{}", loss_value,
-                                     step_, epoch_ + 1, comm_.rank(),
-                                     checkpoints_.empty() ? std::string()
-                                                          : "; last good checkpoint: " + checkpoints_.back(),
-                                     algorithm_->synchronous_evaluation()
-                                         ? ""
-                                         : " (asynchronous updates add momentum of their own: try a lower "
-                                           "--lr or --momentum)"));
+    throw RuntimeFailure(fmt::format(
+        "loss is {} at step {} (epoch {}) on rank {}{}{}", loss_value, step_, epoch_ + 1,
+        comm_.rank(),
+        checkpoints_.empty() ? std::string() : "; last good checkpoint: " + checkpoints_.back(),
+        algorithm_->synchronous_evaluation()
+            ? ""
+            : " (asynchronous updates add momentum of their own: try a lower "
+              "--lr or --momentum)"));
   algorithm_->before_step(replica(), info);
   if (!algorithm_->replaces_optimizer_step())
     math::sgd_step(flat_->param_span(), flat_->grad_span(), momentum_, hyper_, info.lr);
@@ -277,8 +288,13 @@ void TrainingRun::train_step(const std::vector<int64_t>& shard, int64_t step_in_
   step_times_.push_back(seconds_since(started));
   const double accuracy = logits.argmax(1).eq(targets).to(torch::kFloat64).mean().item<double>();
   record_step(loss_value, accuracy);
-  metrics_->write({{"type", "step"}, {"step", step_}, {"epoch", epoch_}, {"wall_s", clock_.wall_s()},
-                   {"loss", loss_value}, {"lr", info.lr}, {"samples", samples_}});
+  metrics_->write({{"type", "step"},
+                   {"step", step_},
+                   {"epoch", epoch_},
+                   {"wall_s", clock_.wall_s()},
+                   {"loss", loss_value},
+                   {"lr", info.lr},
+                   {"samples", samples_}});
 }
 
 void TrainingRun::record_step(double loss, double accuracy) {
@@ -316,15 +332,21 @@ void TrainingRun::run_evaluation(bool final) {
   if (final) local_eval_ = swapped ? evaluate_local_replica() : *last_eval_;
   best_accuracy_ = std::max(best_accuracy_, last_eval_->accuracy);
   const double train_s = clock_.train_s();
-  if (config_.target_accuracy && !time_to_target_s_ && last_eval_->accuracy >= *config_.target_accuracy) {
+  if (config_.target_accuracy && !time_to_target_s_ &&
+      last_eval_->accuracy >= *config_.target_accuracy) {
     time_to_target_s_ = train_s;
     epochs_to_target_ = static_cast<double>(step_) / static_cast<double>(steps_per_epoch_);
   }
-  metrics_->write({{"type", "eval"}, {"step", step_}, {"epoch", epoch_},
-                   {"epochs_done", static_cast<double>(step_) / static_cast<double>(steps_per_epoch_)},
-                   {"wall_s", clock_.wall_s()}, {"train_time_s", train_s},
-                   {"test_accuracy", last_eval_->accuracy}, {"test_loss", last_eval_->loss},
-                   {"method", algorithm_->evaluation_figures()}});
+  metrics_->write(
+      {{"type", "eval"},
+       {"step", step_},
+       {"epoch", epoch_},
+       {"epochs_done", static_cast<double>(step_) / static_cast<double>(steps_per_epoch_)},
+       {"wall_s", clock_.wall_s()},
+       {"train_time_s", train_s},
+       {"test_accuracy", last_eval_->accuracy},
+       {"test_loss", last_eval_->loss},
+       {"method", algorithm_->evaluation_figures()}});
 }
 
 // The test accuracy of worker 0's own replica, scored by all workers.
@@ -347,17 +369,18 @@ void TrainingRun::save_checkpoint(int64_t epochs_done) {
   const auto path = fmt::format("{}/checkpoint-epoch{}.ckpt", config_.log_dir, epochs_done);
   if (comm_.rank() == 0) {
     Checkpoint checkpoint;
-    checkpoint.meta = {{"config", config_.to_json()},
-                       {"step", step_},
-                       {"epoch", epoch_},
-                       {"samples", samples_},
-                       {"train_time_s", clock_.train_s()},
-                       {"eval_time_s", clock_.eval_s()},
-                       {"best_test_accuracy", best_accuracy_},
-                       {"time_to_target_s", time_to_target_s_ ? nlohmann::json(*time_to_target_s_) : nullptr},
-                       {"epochs_to_target", epochs_to_target_ ? nlohmann::json(*epochs_to_target_) : nullptr},
-                       {"nodes", comm_.size()},
-                       {"versions", runtime_versions()}};
+    checkpoint.meta = {
+        {"config", config_.to_json()},
+        {"step", step_},
+        {"epoch", epoch_},
+        {"samples", samples_},
+        {"train_time_s", clock_.train_s()},
+        {"eval_time_s", clock_.eval_s()},
+        {"best_test_accuracy", best_accuracy_},
+        {"time_to_target_s", time_to_target_s_ ? nlohmann::json(*time_to_target_s_) : nullptr},
+        {"epochs_to_target", epochs_to_target_ ? nlohmann::json(*epochs_to_target_) : nullptr},
+        {"nodes", comm_.size()},
+        {"versions", runtime_versions()}};
     checkpoint.tensors["params"] = to_vector(flat_->param_span());
     checkpoint.tensors["buffers"] = to_vector(flat_->buffer_span());
     checkpoint.tensors["momentum"] = momentum_.buffer;
@@ -380,12 +403,14 @@ void TrainingRun::restore(const std::string& path) {
   const auto& saved = checkpoint.meta.at("config");
   for (const char* key : {"algo", "model", "dataset", "batch_size", "seed"}) {
     if (saved.at(key) != config_.to_json().at(key))
-      throw ConfigError(fmt::format("--resume {}: the checkpoint was made with --{} {}, this run has {}",
-                                    path, key, saved.at(key).dump(), config_.to_json().at(key).dump()));
+      throw ConfigError(
+          fmt::format("--resume {}: the checkpoint was made with --{} {}, this run has {}", path,
+                      key, saved.at(key).dump(), config_.to_json().at(key).dump()));
   }
   if (checkpoint.meta.at("nodes").get<int>() != comm_.size())
-    throw ConfigError(fmt::format("--resume {}: the checkpoint was made on {} ranks, this run has {}",
-                                  path, checkpoint.meta.at("nodes").get<int>(), comm_.size()));
+    throw ConfigError(
+        fmt::format("--resume {}: the checkpoint was made on {} ranks, this run has {}", path,
+                    checkpoint.meta.at("nodes").get<int>(), comm_.size()));
   copy_into(flat_->param_span(), checkpoint.tensors.at("params"), "parameters", path);
   copy_into(flat_->buffer_span(), checkpoint.tensors.at("buffers"), "buffers", path);
   momentum_.buffer = checkpoint.tensors.at("momentum");
@@ -454,7 +479,8 @@ nlohmann::json TrainingRun::make_summary(double wall_s) {
       {"best_test_accuracy", best_accuracy_},
       {"time_to_target_s", time_to_target_s_ ? nlohmann::json(*time_to_target_s_) : nullptr},
       {"epochs_to_target", epochs_to_target_ ? nlohmann::json(*epochs_to_target_) : nullptr},
-      {"target_accuracy", config_.target_accuracy ? nlohmann::json(*config_.target_accuracy) : nullptr},
+      {"target_accuracy",
+       config_.target_accuracy ? nlohmann::json(*config_.target_accuracy) : nullptr},
       {"max_param_divergence", divergence},
       {"max_buffer_divergence", buffer_divergence},
       {"staleness_mean", nullptr},
@@ -465,13 +491,15 @@ nlohmann::json TrainingRun::make_summary(double wall_s) {
       {"straggler", config_.straggler.empty() ? nlohmann::json(nullptr)
                                               : nlohmann::json{{"spec", config_.straggler},
                                                                {"injected_s_rank0", injected_s_}}},
-      {"leave_early", config_.leave_early.empty() ? nlohmann::json(nullptr) : nlohmann::json(config_.leave_early)},
+      {"leave_early",
+       config_.leave_early.empty() ? nlohmann::json(nullptr) : nlohmann::json(config_.leave_early)},
       {"parameters", flat_->numel()},
       {"config", config_.to_json()},
       {"versions", runtime_versions()}};
   const auto method = algorithm_->summary();
   // The figures every method comparison reads sit at the top level too.
-  for (const char* key : {"staleness_mean", "staleness_max", "server_updates_per_s", "consensus_distance"}) {
+  for (const char* key :
+       {"staleness_mean", "staleness_max", "server_updates_per_s", "consensus_distance"}) {
     if (method.contains(key)) summary[key] = method.at(key);
   }
   summary["method"] = method;
@@ -488,8 +516,8 @@ TrainResult train(const TrainConfig& config, comm::Communicator& comm) {
 
 nlohmann::json runtime_versions() {
   return {{"distsgd", DISTSGD_VERSION_STRING},
-          {"libtorch", fmt::format("{}.{}.{}", TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR,
-                                   TORCH_VERSION_PATCH)},
+          {"libtorch",
+           fmt::format("{}.{}.{}", TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR, TORCH_VERSION_PATCH)},
           {"mpi", comm::Environment::library_version()},
           {"compiler", __VERSION__}};
 }

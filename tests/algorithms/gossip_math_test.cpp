@@ -80,7 +80,8 @@ TEST(PushSum, RandomRoundsReachTheMeanWithTheWeightConserved) {
       sent_w[i] = w[i];
       target[i] = (i + 1 + static_cast<int>(random.below(kNodes - 1))) % kNodes;
     }
-    for (int i = 0; i < kNodes; ++i) push_sum_absorb(x[target[i]], w[target[i]], sent[i], sent_w[i]);
+    for (int i = 0; i < kNodes; ++i)
+      push_sum_absorb(x[target[i]], w[target[i]], sent[i], sent_w[i]);
     double total = 0.0;
     for (double weight : w) total += weight;
     ASSERT_NEAR(total, kNodes, 1e-12) << "round " << round;

@@ -1,11 +1,12 @@
 // Gossip peers: never oneself, distinct within a round, the ring and the
 // exponential graph as defined, random peers reproducible and spread out.
+#include "algorithms/topology.hpp"
+
 #include <gtest/gtest.h>
 
 #include <map>
 #include <set>
 
-#include "algorithms/topology.hpp"
 #include "core/errors.hpp"
 
 namespace distsgd {

@@ -221,8 +221,7 @@ TEST(BalancedRanges, ContiguousCoverWithSizesDifferingByAtMostOne) {
       EXPECT_LE(largest - smallest, 1);
     }
   }
-  EXPECT_EQ(math::balanced_ranges(10, 3),
-            (std::vector<math::Range>{{0, 4}, {4, 3}, {7, 3}}));
+  EXPECT_EQ(math::balanced_ranges(10, 3), (std::vector<math::Range>{{0, 4}, {4, 3}, {7, 3}}));
   EXPECT_THROW(math::balanced_ranges(10, 0), std::invalid_argument);
 }
 }  // namespace distsgd

@@ -1,18 +1,18 @@
 // Gossiping SGD as a user runs it: real mpirun jobs of the distsgd command on
 // Fashion-MNIST, every rank a worker, no server.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "e2e_util.hpp"
 
 namespace distsgd::testing {
 namespace {
 
-nlohmann::json run_ok(int ranks, const std::string& args, const std::string& name, double limit_s = 300) {
+nlohmann::json run_ok(int ranks, const std::string& args, const std::string& name,
+                      double limit_s = 300) {
   const auto dir = make_temp_dir(name);
   const auto run = run_distsgd(ranks, args + " --quiet --log-dir " + dir, limit_s);
   EXPECT_EQ(run.exit_code, 0) << run.output;
@@ -24,8 +24,8 @@ const std::string kShort = "train --model cnn --epochs 1 --eval-samples 500 ";
 
 TEST(Gossip, CnnOneEpochFourRanksReaches85PercentOnTheAveragedModel) {
   for (const char* algo : {"gossip-pull", "gossip-push"}) {
-    const auto summary = run_ok(4, fmt::format("train --algo {} --model cnn --epochs 1 --batch-size 32", algo),
-                                algo, 600);
+    const auto summary = run_ok(
+        4, fmt::format("train --algo {} --model cnn --epochs 1 --batch-size 32", algo), algo, 600);
     ASSERT_FALSE(summary.empty());
     EXPECT_GE(summary.at("final_test_accuracy").get<double>(), 0.85) << summary.dump();
     EXPECT_GE(summary.at("final_local_test_accuracy").get<double>(), 0.75) << summary.dump();
@@ -41,8 +41,9 @@ TEST(Gossip, CnnOneEpochFourRanksReaches85PercentOnTheAveragedModel) {
 TEST(Gossip, UnevenStepCountsEndCleanlyWithTheWeightConserved) {
   // Rank 1 leaves after 5 steps; the others train for longer than the 3 s
   // deadline, which the finished node must survive while it keeps serving.
-  const auto push = run_ok(4, kShort + "--algo gossip-push --max-steps 200 --leave-early 1:5 --timeout-s 3",
-                           "push-leave");
+  const auto push =
+      run_ok(4, kShort + "--algo gossip-push --max-steps 200 --leave-early 1:5 --timeout-s 3",
+             "push-leave");
   ASSERT_FALSE(push.empty());
   EXPECT_EQ(push.at("worker_steps"), nlohmann::json({200, 5, 200, 200}));
   EXPECT_GT(push.at("train_time_s").get<double>(), 3.0) << "too short to test the deadline";
@@ -50,22 +51,27 @@ TEST(Gossip, UnevenStepCountsEndCleanlyWithTheWeightConserved) {
   // Every push was taken in by its receiver.
   EXPECT_GT(push.at("method").at("pushes_received").get<double>(), 0.0);
   // Rank 0 leaving first, pulling on a ring.
-  const auto pull = run_ok(3, kShort + "--algo gossip-pull --topology ring --max-steps 40 --leave-early 0:3",
-                           "pull-leave");
+  const auto pull =
+      run_ok(3, kShort + "--algo gossip-pull --topology ring --max-steps 40 --leave-early 0:3",
+             "pull-leave");
   ASSERT_FALSE(pull.empty());
   EXPECT_EQ(pull.at("worker_steps"), nlohmann::json({3, 40, 40}));
 }
 
 TEST(Gossip, TopologiesPushModesAndMomentumMixingRun) {
-  const auto exponential = run_ok(4, kShort + "--algo gossip-push --topology exponential --gossip-peers 2 "
-                                              "--max-steps 20 --gossip-momentum", "exp");
+  const auto exponential = run_ok(4,
+                                  kShort +
+                                      "--algo gossip-push --topology exponential --gossip-peers 2 "
+                                      "--max-steps 20 --gossip-momentum",
+                                  "exp");
   ASSERT_FALSE(exponential.empty());
   EXPECT_EQ(exponential.at("method").at("topology"), "exponential");
   EXPECT_EQ(exponential.at("method").at("gossip_momentum"), true);
   EXPECT_NEAR(exponential.at("method").at("push_sum_total_weight").get<double>(), 4.0, 1e-9);
   // 20 rounds x 2 peers per node, each carrying parameters and momentum.
   EXPECT_EQ(exponential.at("method").at("pushes_received"), 160.0);
-  const auto average = run_ok(3, kShort + "--algo gossip-push --push-mode average --max-steps 20", "avg");
+  const auto average =
+      run_ok(3, kShort + "--algo gossip-push --push-mode average --max-steps 20", "avg");
   ASSERT_FALSE(average.empty());
   EXPECT_EQ(average.at("method").at("push_mode"), "average");
   EXPECT_FALSE(average.at("method").contains("push_sum_total_weight"));

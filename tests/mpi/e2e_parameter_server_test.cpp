@@ -12,7 +12,8 @@
 namespace distsgd::testing {
 namespace {
 
-nlohmann::json run_ok(int ranks, const std::string& args, const std::string& name, double limit_s = 300) {
+nlohmann::json run_ok(int ranks, const std::string& args, const std::string& name,
+                      double limit_s = 300) {
   const auto dir = make_temp_dir(name);
   const auto run = run_distsgd(ranks, args + " --quiet --log-dir " + dir, limit_s);
   EXPECT_EQ(run.exit_code, 0) << run.output;
@@ -71,8 +72,9 @@ TEST(ParameterServer, EasgdCentreIsTheSameWithOneOrTwoServers) {
 }
 
 TEST(ParameterServer, StalenessBoundHoldsTheFastWorkerBackToTheSlowOne) {
-  const std::string args = "train --model cnn --epochs 1 --eval-samples 200 --max-steps 30 --algo asgd "
-                           "--straggler 1:5 ";
+  const std::string args =
+      "train --model cnn --epochs 1 --eval-samples 200 --max-steps 30 --algo asgd "
+      "--straggler 1:5 ";
   const auto free = run_ok(3, args, "unbounded");
   const auto bounded = run_ok(3, args + "--max-staleness 1", "bounded");
   ASSERT_FALSE(free.empty() || bounded.empty());
@@ -97,13 +99,15 @@ TEST(ParameterServer, WorkersStoppingAtDifferentStepsEndCleanly) {
   // Worker 1 leaves after 5 steps; worker 0 trains on for longer than the
   // 3 s deadline, which the finished worker must survive (the server answers
   // it every second), and then everyone ends together.
-  const auto asgd = run_ok(3, kShort + "--algo asgd --max-steps 250 --leave-early 1:5 --timeout-s 3", "leave");
+  const auto asgd =
+      run_ok(3, kShort + "--algo asgd --max-steps 250 --leave-early 1:5 --timeout-s 3", "leave");
   ASSERT_FALSE(asgd.empty());
   EXPECT_EQ(asgd.at("worker_steps"), nlohmann::json({250, 5}));
   EXPECT_GT(asgd.at("train_time_s").get<double>(), 3.0) << "too short to test the deadline";
   expect_every_request_answered(asgd);
   // Worker 0 leaving first, with two servers and EASGD.
-  const auto easgd = run_ok(4, kShort + "--algo easgd --servers 2 --max-steps 30 --leave-early 0:3", "leave0");
+  const auto easgd =
+      run_ok(4, kShort + "--algo easgd --servers 2 --max-steps 30 --leave-early 0:3", "leave0");
   ASSERT_FALSE(easgd.empty());
   EXPECT_EQ(easgd.at("worker_steps"), nlohmann::json({3, 30}));
   EXPECT_EQ(easgd.at("method").at("server_updates"), 66.0);  // (3 + 30) exchanges x 2 servers
@@ -113,10 +117,13 @@ TEST(ParameterServer, WorkersStoppingAtDifferentStepsEndCleanly) {
 TEST(ParameterServer, CnnOneEpochTwoWorkersOneServerReaches85Percent) {
   // Asynchrony adds momentum of its own (Mitliagkas et al. 2016), so ASGD
   // runs with less explicit momentum than the synchronous default.
-  const auto asgd = run_ok(3, "train --algo asgd --model cnn --epochs 1 --momentum 0.5 --lr 0.15 "
-                              "--lr-schedule cosine", "asgd-acc", 600);
-  const auto easgd = run_ok(3, "train --algo easgd --model cnn --epochs 1 --lr 0.1 --lr-schedule cosine",
-                            "easgd-acc", 600);
+  const auto asgd = run_ok(3,
+                           "train --algo asgd --model cnn --epochs 1 --momentum 0.5 --lr 0.15 "
+                           "--lr-schedule cosine",
+                           "asgd-acc", 600);
+  const auto easgd =
+      run_ok(3, "train --algo easgd --model cnn --epochs 1 --lr 0.1 --lr-schedule cosine",
+             "easgd-acc", 600);
   ASSERT_FALSE(asgd.empty() || easgd.empty());
   EXPECT_GE(asgd.at("final_test_accuracy").get<double>(), 0.85) << asgd.dump();
   EXPECT_GE(easgd.at("final_test_accuracy").get<double>(), 0.85) << easgd.dump();

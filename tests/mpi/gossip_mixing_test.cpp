@@ -28,7 +28,8 @@ TrainConfig gossip_config(const std::string& topology) {
 // A per-rank starting vector, far from the others.
 std::vector<float> start_vector(int rank, std::size_t size) {
   std::vector<float> x(size);
-  for (std::size_t i = 0; i < size; ++i) x[i] = static_cast<float>((rank + 1) * 10.0 + std::sin(i * 0.1 + rank));
+  for (std::size_t i = 0; i < size; ++i)
+    x[i] = static_cast<float>((rank + 1) * 10.0 + std::sin(i * 0.1 + rank));
   return x;
 }
 
@@ -72,7 +73,8 @@ TEST(GossipMixing, PushSumReachesTheExactMeanAndKeepsTheTotalWeight) {
         previous = now;
       }
     }
-    for (int i = 0; i < 64; ++i) ASSERT_NEAR(replica.params[i], expected[i], 1e-5) << topology << " element " << i;
+    for (int i = 0; i < 64; ++i)
+      ASSERT_NEAR(replica.params[i], expected[i], 1e-5) << topology << " element " << i;
     gossip.finish(replica.view());
   }
 }
@@ -110,7 +112,8 @@ TEST(GossipMixing, PulledSnapshotsAreNeverHalfUpdated) {
   gossip.start(replica.view());
   int mixed = 0;
   for (int round = 0; round < 40; ++round) {
-    std::fill(replica.params.begin(), replica.params.end(), static_cast<float>(world().rank() * 1000 + round));
+    std::fill(replica.params.begin(), replica.params.end(),
+              static_cast<float>(world().rank() * 1000 + round));
     gossip.after_step(replica.view(), {round, 0, 0.0});
     const auto [low, high] = std::minmax_element(replica.params.begin(), replica.params.end());
     if (*low != *high) ++mixed;

@@ -14,14 +14,16 @@ constexpr int kTag = 9100;
 
 TEST(PointToPoint, SynchronousSendAroundTheRingDeliversEveryValue) {
   auto& comm = world();
-  const int next = (comm.rank() + 1) % comm.size(), prev = (comm.rank() + comm.size() - 1) % comm.size();
+  const int next = (comm.rank() + 1) % comm.size(),
+            prev = (comm.rank() + comm.size() - 1) % comm.size();
   std::vector<float> out(1000), in(1000, -1.0f);
   for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<float>(comm.rank() * 10000 + i);
   auto receive = comm.irecv(in.data(), in.size() * sizeof(float), prev, kTag, "ring receive");
   auto send = comm.issend(out.data(), out.size() * sizeof(float), next, kTag, "ring send");
   send.wait();
   receive.wait();
-  for (std::size_t i = 0; i < in.size(); ++i) ASSERT_EQ(in[i], static_cast<float>(prev * 10000 + i));
+  for (std::size_t i = 0; i < in.size(); ++i)
+    ASSERT_EQ(in[i], static_cast<float>(prev * 10000 + i));
 }
 
 TEST(PointToPoint, IssendIsNotCompleteBeforeTheReceiverReceives) {
@@ -48,7 +50,8 @@ TEST(PointToPoint, IssendIsNotCompleteBeforeTheReceiverReceives) {
 TEST(PointToPoint, NonBlockingBarrierCompletesAndPendingReceiveCancels) {
   auto& comm = world();
   int never = 0;
-  auto orphan = comm.irecv(&never, sizeof never, (comm.rank() + 1) % comm.size(), kTag + 2, "nothing");
+  auto orphan =
+      comm.irecv(&never, sizeof never, (comm.rank() + 1) % comm.size(), kTag + 2, "nothing");
   auto barrier = comm.ibarrier("cancel test");
   barrier.wait();
   EXPECT_FALSE(orphan.test());
@@ -61,7 +64,8 @@ TEST(PointToPoint, NonBlockingBarrierCompletesAndPendingReceiveCancels) {
 
 TEST(PointToPoint, CancelReportsAMessageThatHadArrived) {
   auto& comm = world();
-  const int next = (comm.rank() + 1) % comm.size(), prev = (comm.rank() + comm.size() - 1) % comm.size();
+  const int next = (comm.rank() + 1) % comm.size(),
+            prev = (comm.rank() + comm.size() - 1) % comm.size();
   int sent = comm.rank() + 100, got = 0;
   auto receive = comm.irecv(&got, sizeof got, prev, kTag + 3, "arrived");
   comm.issend(&sent, sizeof sent, next, kTag + 3).wait();  // matched: the receive has it
