@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "algorithms/update_math.hpp"
+#include "core/idle_backoff.hpp"
 
 namespace distsgd {
 namespace {
@@ -89,19 +90,11 @@ void GossipService::absorb_push(const Peer& peer) {
 
 void GossipService::loop() {
   try {
-    int idle = 0;
+    // Ranks may share cores with the training threads: back off when idle.
+    IdleBackoff idle;
     while (!stop_) {
-      if (poll_once()) {
-        idle = 0;
-        continue;
-      }
-      // Back off when idle: ranks may share cores with the training threads.
-      if (++idle < 100) continue;
-      if (idle < 500) {
-        std::this_thread::yield();
-        continue;
-      }
-      std::this_thread::sleep_for(std::chrono::microseconds(50));
+      if (poll_once()) idle.reset();
+      else idle.pause();
     }
   } catch (...) {
     error_ = std::current_exception();

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "algorithms/parameter_server.hpp"
+#include "core/idle_backoff.hpp"
 
 namespace distsgd {
 namespace {
@@ -66,7 +67,7 @@ void ParameterServer::post_receive(int worker) {
 void ParameterServer::serve(ReplicaView) {
   for (int worker = 0; worker < layout_.workers; ++worker) post_receive(worker);
   std::optional<Clock::time_point> first_request;
-  int idle_polls = 0;
+  IdleBackoff idle;
   for (;;) {
     bool progressed = false;
     for (int worker = 0; worker < layout_.workers; ++worker) {
@@ -83,16 +84,10 @@ void ParameterServer::serve(ReplicaView) {
         std::all_of(peers_.begin(), peers_.end(), [](const Peer& p) { return p.released; }))
       break;
     if (progressed) {
-      idle_polls = 0;
-      continue;
+      idle.reset();
+    } else if (idle.pause()) {
+      check_silent_workers();
     }
-    if (++idle_polls < 200) continue;
-    if (idle_polls < 1000) {
-      std::this_thread::yield();
-      continue;
-    }
-    check_silent_workers();
-    std::this_thread::sleep_for(std::chrono::microseconds(50));
   }
   for (auto& peer : peers_) {
     if (peer.send.valid()) peer.send.wait();

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "comm/mpi_check.hpp"
+#include "core/idle_backoff.hpp"
 #include "comm/request_impl.hpp"
 
 namespace distsgd::comm {
@@ -30,23 +31,16 @@ bool Request::test() {
 
 void Request::wait() {
   if (!impl_) throw CommFailure("wait() on an empty request");
-  // Poll rather than block: MPI's blocking calls have no timeout. Spin briefly
-  // for latency, then back off so that oversubscribed ranks leave the core to
-  // the peer that has the work to do.
+  // Poll rather than block: MPI's blocking calls have no timeout.
   const auto deadline = Clock::now() + impl_->timeout;
-  for (int polls = 0; !test(); ++polls) {
-    if (polls < 200) continue;
-    if (polls < 1000) {
-      std::this_thread::yield();
-      continue;
-    }
-    if (Clock::now() > deadline) {
+  IdleBackoff idle;
+  while (!test()) {
+    if (idle.pause() && Clock::now() > deadline) {
       throw CommTimeout(
           fmt::format("timed out after {:.0f} s waiting for {} (rank {} waiting on {})",
                       std::chrono::duration<double>(impl_->timeout).count(), impl_->what,
                       impl_->own_rank, impl_->peers));
     }
-    std::this_thread::sleep_for(std::chrono::microseconds(50));
   }
 }
 

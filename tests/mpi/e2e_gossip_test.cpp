@@ -6,19 +6,10 @@
 #include <cmath>
 #include <string>
 
-#include "e2e_util.hpp"
+#include "e2e_summary.hpp"
 
 namespace distsgd::testing {
 namespace {
-
-nlohmann::json run_ok(int ranks, const std::string& args, const std::string& name,
-                      double limit_s = 300) {
-  const auto dir = make_temp_dir(name);
-  const auto run = run_distsgd(ranks, args + " --quiet --log-dir " + dir, limit_s);
-  EXPECT_EQ(run.exit_code, 0) << run.output;
-  if (run.exit_code != 0) return nlohmann::json::object();
-  return read_json(dir + "/summary.json");
-}
 
 const std::string kShort = "train --model cnn --epochs 1 --eval-samples 500 ";
 

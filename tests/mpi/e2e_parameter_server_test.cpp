@@ -6,23 +6,11 @@
 #include <string>
 
 #include "algorithms/update_math.hpp"
-#include "e2e_util.hpp"
+#include "e2e_summary.hpp"
 #include "train/checkpoint.hpp"
 
 namespace distsgd::testing {
 namespace {
-
-nlohmann::json run_ok(int ranks, const std::string& args, const std::string& name,
-                      double limit_s = 300) {
-  const auto dir = make_temp_dir(name);
-  const auto run = run_distsgd(ranks, args + " --quiet --log-dir " + dir, limit_s);
-  EXPECT_EQ(run.exit_code, 0) << run.output;
-  if (run.exit_code != 0) return nlohmann::json::object();
-  auto summary = read_json(dir + "/summary.json");
-  summary["dir"] = dir;
-  summary["seconds"] = run.seconds;
-  return summary;
-}
 
 std::vector<float> final_params(const nlohmann::json& summary) {
   return read_checkpoint(summary.at("dir").get<std::string>() + "/final.ckpt").tensors.at("params");
