@@ -1,5 +1,6 @@
 // distsgd: distributed SGD over MPI. `distsgd train ...` under mpirun trains;
-// `distsgd info` says what it runs on.
+// `distsgd compare ...` runs the comparison of methods (it starts mpirun
+// itself), `distsgd report DIR` redraws one; `distsgd info` says what it runs on.
 #include <fmt/format.h>
 #include <torch/torch.h>
 
@@ -8,6 +9,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "cli/compare_run.hpp"
 #include "cli/info.hpp"
 #include "cli/train_flags.hpp"
 #include "comm/communicator.hpp"
@@ -73,13 +75,40 @@ int run_train(const distsgd::TrainConfig& config, int* argc, char*** argv) {
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "distsgd: data-parallel training with synchronous all-reduce SGD over MPI.\n"
-      "Run under mpirun, e.g.  mpirun -np 4 distsgd train --model cnn --epochs 2"};
+      "distsgd: distributed SGD over MPI: synchronous all-reduce, asynchronous parameter servers\n"
+      "(ASGD, EASGD) and gossip (pull, push-sum), on one engine.\n"
+      "Train under mpirun, e.g.  mpirun -np 4 distsgd train --algo gossip-push --model cnn\n"
+      "Compare the methods:      distsgd compare --nodes 1,2,4 --epochs 2 --out runs/cmp"};
   app.require_subcommand(1);
   distsgd::TrainConfig config;
   auto* train = app.add_subcommand("train", "Train a model with the chosen method on every rank");
   distsgd::cli::add_train_flags(*train, config);
   auto* info = app.add_subcommand("info", "Versions of LibTorch and MPI, threads and BLAS");
+
+  distsgd::cli::CompareOptions compare_options;
+  auto* compare = app.add_subcommand(
+      "compare",
+      "Run every method at every node count (mpirun jobs of distsgd train), then write results.csv, "
+      "figures and report.md. Any other flag is passed to every train run.");
+  compare->add_option("--nodes", compare_options.nodes, "Rank counts, e.g. 1,2,4,8")
+      ->delimiter(',')->capture_default_str();
+  compare->add_option("--algos", compare_options.algos, "Methods, e.g. allreduce,asgd,easgd,gossip-pull,gossip-push")
+      ->delimiter(',')->capture_default_str();
+  compare->add_option("--repeat", compare_options.repeat, "Runs of each configuration")->capture_default_str();
+  compare->add_option("--out", compare_options.out, "Directory of the results")->capture_default_str();
+  compare->add_option("--straggler", compare_options.straggler,
+                      "RANK:FACTOR: also run every configuration with this rank FACTOR times slower");
+  compare->add_option("--mpirun", compare_options.mpirun,
+                      "Launcher command instead of the default for this host, e.g. \"mpirun -x OPENBLAS_NUM_THREADS "
+                      "--map-by ppr:1:node\"");
+  compare->add_option("--hostfile", compare_options.hostfile, "Passed to mpirun");
+  compare->add_option("--method-flags", compare_options.method_flags,
+                      "METHOD=FLAGS: extra train flags for one method, e.g. 'asgd=--momentum 0.5 --lr 0.15' "
+                      "(repeatable)");
+  compare->allow_extras();
+  std::string report_dir;
+  auto* report = app.add_subcommand("report", "Redraw results.csv, figures and report.md of a comparison");
+  report->add_option("dir", report_dir, "The --out directory of a distsgd compare")->required();
 
   try {
     app.parse(argc, argv);
@@ -89,6 +118,20 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
   if (info->parsed()) return distsgd::cli::print_info();
+  if (compare->parsed() || report->parsed()) {
+    try {
+      if (report->parsed()) return distsgd::cli::run_report(report_dir);
+      compare_options.train_args = compare->remaining();
+      for (int i = 0; i < argc; ++i) compare_options.command_line += (i ? " " : "") + std::string(argv[i]);
+      return distsgd::cli::run_compare(compare_options);
+    } catch (const distsgd::Error& error) {
+      print_error(0, 1, error.what());
+      return error.exit_code();
+    } catch (const std::exception& error) {
+      print_error(0, 1, error.what());
+      return 1;
+    }
+  }
   try {
     config.validate();
   } catch (const distsgd::Error& error) {

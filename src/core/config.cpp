@@ -12,7 +12,7 @@ namespace distsgd {
 #define DISTSGD_CONFIG_FIELDS(X)                                                                 \
   X(algo)                                                                                        \
   X(servers) X(max_staleness) X(tau) X(easgd_beta) X(topology) X(gossip_peers) X(push_mode)      \
-      X(gossip_momentum) X(straggler) X(leave_early) X(model) X(dataset) X(data_dir)             \
+      X(gossip_momentum) X(straggler) X(straggler_random) X(leave_early) X(model) X(dataset) X(data_dir)             \
           X(synthetic_shape) X(augment) X(epochs) X(batch_size) X(lr) X(momentum) X(nesterov)    \
               X(weight_decay) X(lr_schedule) X(lr_decay_epochs) X(lr_decay) X(warmup_epochs)     \
                   X(lr_scaling) X(max_steps) X(eval_every) X(eval_batch_size) X(eval_samples)    \
@@ -69,6 +69,25 @@ std::optional<TrainConfig::RankValue> TrainConfig::straggler_spec() const {
 
 std::optional<TrainConfig::RankValue> TrainConfig::leave_early_spec() const {
   return parse_rank_value(leave_early, "--leave-early");
+}
+
+std::optional<TrainConfig::RandomDelay> TrainConfig::straggler_random_spec() const {
+  if (straggler_random.empty()) return std::nullopt;
+  const auto colon = straggler_random.find(':');
+  RandomDelay delay;
+  try {
+    if (colon == std::string::npos) throw std::invalid_argument("no colon");
+    std::size_t used_p = 0, used_ms = 0;
+    const std::string p = straggler_random.substr(0, colon), ms = straggler_random.substr(colon + 1);
+    delay.probability = std::stod(p, &used_p);
+    delay.ms = std::stod(ms, &used_ms);
+    if (used_p != p.size() || used_ms != ms.size()) throw std::invalid_argument("trailing");
+  } catch (const std::exception&) {
+    throw ConfigError("--straggler-random must be P:MS, for example 0.1:200 (got '" + straggler_random + "')");
+  }
+  if (!(delay.probability >= 0 && delay.probability <= 1) || !(delay.ms >= 0 && std::isfinite(delay.ms)))
+    throw ConfigError("--straggler-random needs P in [0, 1] and MS >= 0 (got '" + straggler_random + "')");
+  return delay;
 }
 
 nlohmann::json TrainConfig::to_json() const {
@@ -141,6 +160,7 @@ void TrainConfig::validate() const {
           fmt::format("--easgd-beta must be in (0, 1] (got {})", easgd_beta));
   if (const auto slow = straggler_spec())
     require(slow->value >= 1, fmt::format("--straggler factor must be >= 1 (got '{}')", straggler));
+  straggler_random_spec();  // throws on a malformed value
   if (const auto leave = leave_early_spec())
     require(leave->value >= 1 && leave->value == std::floor(leave->value),
             fmt::format("--leave-early steps must be a whole number >= 1 (got '{}')", leave_early));

@@ -32,6 +32,7 @@ struct TrainConfig {
 
   // Fault injection, to measure what slow or departing nodes do to a method.
   std::string straggler;    // "RANK:FACTOR": that rank computes FACTOR times slower
+  std::string straggler_random;  // "P:MS": each rank's step is delayed MS ms with probability P
   std::string leave_early;  // "RANK:STEPS": that worker stops after STEPS steps (async methods)
 
   // Optimisation. batch_size is per worker.
@@ -73,6 +74,11 @@ struct TrainConfig {
   };
   std::optional<RankValue> straggler_spec() const;
   std::optional<RankValue> leave_early_spec() const;
+  struct RandomDelay {
+    double probability = 0.0;
+    double ms = 0.0;
+  };
+  std::optional<RandomDelay> straggler_random_spec() const;
 
   nlohmann::json to_json() const;
   static TrainConfig from_json(const nlohmann::json& json);

@@ -101,6 +101,7 @@ class TrainingRun {
       total_steps_ = std::min(total_steps_, static_cast<int64_t>(leave->value));
     if (const auto slow = config.straggler_spec(); slow && slow->rank == comm.rank())
       slowdown_ = slow->value;
+    random_delay_ = config.straggler_random_spec();
     schedule_ = std::make_unique<LrSchedule>(config, workers_->size(), steps_per_epoch_);
     hyper_ = {config.momentum, config.weight_decay, config.nesterov};
   }
@@ -122,6 +123,7 @@ class TrainingRun {
   double max_divergence(std::span<float> values, const std::string& what);
   nlohmann::json make_summary(double wall_s);
   void record_step(double loss, double accuracy);
+  void inject_delay(double compute_s);
 
   TrainConfig config_;
   comm::Communicator& comm_;
@@ -144,6 +146,7 @@ class TrainingRun {
   int64_t epoch_ = 0;  // current epoch
   int64_t samples_ = 0;
   double slowdown_ = 1.0;                // --straggler factor of this rank
+  std::optional<TrainConfig::RandomDelay> random_delay_;  // --straggler-random
   double injected_s_ = 0.0;              // time slept to emulate it
   bool finished_ = false;                // finish() done: evaluations are collective again
   std::vector<float> evaluated_params_;  // what the last evaluation scored, when not the replica
@@ -260,12 +263,7 @@ void TrainingRun::train_step(const std::vector<int64_t>& shard, int64_t step_in_
   auto loss = torch::nn::functional::cross_entropy(logits, targets);
   loss.backward();
   if (buckets_) buckets_->end_backward();
-  if (slowdown_ > 1.0) {
-    // --straggler: this rank computes `slowdown_` times slower than it does.
-    const auto extra = std::chrono::duration<double>((slowdown_ - 1.0) * seconds_since(started));
-    std::this_thread::sleep_for(extra);
-    injected_s_ += extra.count();
-  }
+  inject_delay(seconds_since(started));
 
   const StepInfo info{step_, epoch_, schedule_->at(step_)};
   const double loss_value = loss.item<double>();
@@ -295,6 +293,19 @@ void TrainingRun::train_step(const std::vector<int64_t>& shard, int64_t step_in_
                    {"loss", loss_value},
                    {"lr", info.lr},
                    {"samples", samples_}});
+}
+
+// --straggler: this rank computes `slowdown_` times slower than it does;
+// --straggler-random: a delay with some probability, drawn from (seed, rank, step).
+void TrainingRun::inject_delay(double compute_s) {
+  double delay_s = slowdown_ > 1.0 ? (slowdown_ - 1.0) * compute_s : 0.0;
+  if (random_delay_) {
+    const double draw = static_cast<double>(augment_seed(config_.seed ^ 0x5157u, comm_.rank(), step_) >> 11) * 0x1.0p-53;
+    if (draw < random_delay_->probability) delay_s += random_delay_->ms / 1000.0;
+  }
+  if (delay_s <= 0) return;
+  std::this_thread::sleep_for(std::chrono::duration<double>(delay_s));
+  injected_s_ += delay_s;
 }
 
 void TrainingRun::record_step(double loss, double accuracy) {
@@ -448,13 +459,16 @@ nlohmann::json TrainingRun::make_summary(double wall_s) {
   std::sort(sorted.begin(), sorted.end());
   const double median = sorted.empty() ? 0.0 : sorted[sorted.size() / 2];
   // Per worker: steps taken and median step time, to see stragglers and early leavers.
-  std::vector<double> own = {static_cast<double>(step_), median}, all(2 * workers_->size());
+  // Per worker: steps taken, median step time and injected delay, to see
+  // stragglers and early leavers.
+  std::vector<double> own = {static_cast<double>(step_), median, injected_s_}, all(3 * workers_->size());
   workers_->allgather(own.data(), all.data(), own.size() * sizeof(double), "per-worker figures");
   std::vector<int64_t> worker_steps;
-  std::vector<double> worker_medians;
+  std::vector<double> worker_medians, worker_injected;
   for (int w = 0; w < workers_->size(); ++w) {
-    worker_steps.push_back(static_cast<int64_t>(all[2 * w]));
-    worker_medians.push_back(all[2 * w + 1]);
+    worker_steps.push_back(static_cast<int64_t>(all[3 * w]));
+    worker_medians.push_back(all[3 * w + 1]);
+    worker_injected.push_back(all[3 * w + 2]);
   }
   const double train_s = clock_.train_s();
   nlohmann::json summary = {
@@ -488,9 +502,11 @@ nlohmann::json TrainingRun::make_summary(double wall_s) {
       {"server_updates_per_s", nullptr},
       {"consensus_distance", nullptr},
       {"checkpoints", algorithm_->supports_checkpoints() && config_.checkpoint_every > 0},
-      {"straggler", config_.straggler.empty() ? nlohmann::json(nullptr)
-                                              : nlohmann::json{{"spec", config_.straggler},
-                                                               {"injected_s_rank0", injected_s_}}},
+      {"straggler", config_.straggler.empty() && config_.straggler_random.empty()
+                        ? nlohmann::json(nullptr)
+                        : nlohmann::json{{"spec", config_.straggler},
+                                         {"random", config_.straggler_random},
+                                         {"injected_s_per_worker", worker_injected}}},
       {"leave_early",
        config_.leave_early.empty() ? nlohmann::json(nullptr) : nlohmann::json(config_.leave_early)},
       {"parameters", flat_->numel()},

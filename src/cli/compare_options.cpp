@@ -1,0 +1,104 @@
+#include "cli/compare_options.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "algorithms/make_algorithm.hpp"
+#include "cli/compare_plan.hpp"
+#include "cli/train_flags.hpp"
+#include "core/errors.hpp"
+
+namespace distsgd::cli {
+namespace {
+
+// The train flags as `distsgd train` would parse them (unknown flags and bad
+// values are errors here, before anything runs).
+TrainConfig parse_train_args(const std::vector<std::string>& args) {
+  CLI::App app("train");
+  TrainConfig config;
+  add_train_flags(app, config);
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them back to front
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& error) {
+    throw ConfigError(fmt::format("compare: train flags: {}", error.what()));
+  }
+  config.validate();
+  return config;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> CompareOptions::flags_by_method() const {
+  std::map<std::string, std::string> flags;
+  for (const auto& entry : method_flags) {
+    const auto equals = entry.find('=');
+    if (equals == std::string::npos || equals == 0)
+      throw ConfigError("--method-flags must be METHOD=FLAGS, for example 'asgd=--momentum 0.5' (got '" + entry +
+                        "')");
+    flags[entry.substr(0, equals)] += (flags.count(entry.substr(0, equals)) ? " " : "") + entry.substr(equals + 1);
+  }
+  return flags;
+}
+
+std::string CompareOptions::launcher() const {
+  if (!mpirun.empty()) return mpirun + (hostfile.empty() ? "" : " --hostfile " + hostfile);
+  // One host, possibly more ranks than cores; BLAS threads per rank pinned to 1.
+  std::string command = "mpirun --oversubscribe --bind-to none -x OPENBLAS_NUM_THREADS";
+  if (geteuid() == 0) command += " --allow-run-as-root";
+  if (!hostfile.empty()) command += " --hostfile " + hostfile;
+  return command;
+}
+
+void CompareOptions::validate() const {
+  if (nodes.empty() || algos.empty()) throw ConfigError("compare: --nodes and --algos must not be empty");
+  for (int n : nodes) {
+    if (n < 1) throw ConfigError(fmt::format("compare: --nodes must be at least 1 (got {})", n));
+  }
+  if (repeat < 1) throw ConfigError(fmt::format("compare: --repeat must be at least 1 (got {})", repeat));
+  const auto known = algorithm_names();
+  const auto extra = flags_by_method();
+  for (const auto& [algo, flags] : extra) {
+    if (std::find(algos.begin(), algos.end(), algo) == algos.end())
+      throw ConfigError("compare: --method-flags names '" + algo + "', which is not in --algos");
+  }
+  for (const auto& arg : train_args) {
+    if (arg == "--algo" || arg.rfind("--algo=", 0) == 0 || arg == "--log-dir" || arg.rfind("--log-dir=", 0) == 0)
+      throw ConfigError("compare: " + arg + " is set by compare itself (use --algos and --out)");
+  }
+  parse_train_args(train_args);
+  if (!straggler.empty()) {
+    TrainConfig probe;
+    probe.straggler = straggler;
+    probe.validate();
+  }
+  for (const auto& algo : algos) {
+    if (std::find(known.begin(), known.end(), algo) == known.end())
+      throw ConfigError(fmt::format("compare: unknown method '{}' (known: {})", algo, fmt::join(known, ", ")));
+    auto args = train_args;
+    if (extra.count(algo)) {
+      // Split the method's extra flags on spaces (no quoting needed for flags).
+      std::istringstream words(extra.at(algo));
+      for (std::string word; words >> word;) args.push_back(word);
+    }
+    parse_train_args(args);
+    bool possible = false;
+    for (int n : nodes) possible = possible || why_impossible(algo, n, args, "").empty();
+    if (!possible)
+      throw ConfigError(fmt::format("compare: {} cannot run at any of the node counts {}: {}", algo,
+                                    fmt::join(nodes, ","), why_impossible(algo, nodes.front(), args, "")));
+  }
+  // --out must be writable: create it and a file in it now.
+  std::error_code error;
+  std::filesystem::create_directories(out, error);
+  const auto probe = out + "/.write-test";
+  if (!std::ofstream(probe))
+    throw ConfigError("compare: --out " + out + " cannot be written" +
+                      (error ? ": " + error.message() : std::string()));
+  std::filesystem::remove(probe, error);
+}
+
+}  // namespace distsgd::cli

@@ -1,0 +1,63 @@
+#include "cli/compare_plan.hpp"
+
+#include <fmt/format.h>
+
+#include <sstream>
+
+#include "algorithms/make_algorithm.hpp"
+#include "cli/train_flags.hpp"
+#include "core/errors.hpp"
+
+namespace distsgd::cli {
+
+std::string why_impossible(const std::string& algo, int nodes, const std::vector<std::string>& train_args,
+                           const std::string& straggler) {
+  CLI::App app("train");
+  TrainConfig config;
+  add_train_flags(app, config);
+  std::vector<std::string> reversed(train_args.rbegin(), train_args.rend());
+  app.parse(reversed);
+  config.algo = algo;
+  if (!straggler.empty()) config.straggler = straggler;
+  try {
+    config.validate();
+    role_for(config, 0, nodes);
+  } catch (const ConfigError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+std::vector<PlannedRun> plan_runs(const CompareOptions& options) {
+  const auto extra = options.flags_by_method();
+  std::vector<PlannedRun> runs;
+  std::vector<std::string> variants = {""};
+  if (!options.straggler.empty()) variants.push_back(options.straggler);
+  for (int nodes : options.nodes) {
+    for (const auto& algo : options.algos) {
+      auto args = options.train_args;
+      args.insert(args.begin(), {"--algo", algo});
+      if (extra.count(algo)) {
+        std::istringstream words(extra.at(algo));
+        for (std::string word; words >> word;) args.push_back(word);
+      }
+      for (int repeat = 1; repeat <= options.repeat; ++repeat) {
+        for (const auto& straggler : variants) {
+          PlannedRun run;
+          run.algo = algo;
+          run.nodes = nodes;
+          run.repeat = repeat;
+          run.straggler = straggler;
+          run.train_args = args;
+          if (!straggler.empty()) run.train_args.insert(run.train_args.end(), {"--straggler", straggler});
+          run.name = fmt::format("{}-n{}-r{}{}", algo, nodes, repeat, straggler.empty() ? "" : "-straggler");
+          run.skip_reason = why_impossible(algo, nodes, args, straggler);
+          runs.push_back(std::move(run));
+        }
+      }
+    }
+  }
+  return runs;
+}
+
+}  // namespace distsgd::cli
