@@ -147,7 +147,8 @@ class TrainingRun {
   int64_t samples_ = 0;
   double slowdown_ = 1.0;                // --straggler factor of this rank
   std::optional<TrainConfig::RandomDelay> random_delay_;  // --straggler-random
-  double injected_s_ = 0.0;              // time slept to emulate it
+  double injected_s_ = 0.0;
+  double active_train_s_ = 0.0;  // training time up to this worker's last step
   bool finished_ = false;                // finish() done: evaluations are collective again
   std::vector<float> evaluated_params_;  // what the last evaluation scored, when not the replica
   std::optional<EvalResult> local_eval_;
@@ -223,6 +224,9 @@ TrainResult TrainingRun::run() {
       break;
     }
   }
+  // Training time of this worker's own steps: what a finished worker spends
+  // waiting for the others is not its throughput.
+  active_train_s_ = clock_.train_s();
   algorithm_->finish(replica());
   finished_ = true;
   run_evaluation(true);
@@ -449,8 +453,12 @@ double TrainingRun::max_divergence(std::span<float> values, const std::string& w
 
 // Collective over the job; rank 0 (always a worker) returns the full summary.
 nlohmann::json TrainingRun::make_summary(double wall_s) {
-  double totals[2] = {static_cast<double>(samples_), static_cast<double>(step_)};
-  comm_.allreduce(totals, 2, comm::DType::f64, comm::ReduceOp::sum, "sample counts");
+  // samples_per_s sums each worker's own rate (its samples over its own training
+  // time): with synchronous steps it is the job's rate; with asynchronous ones a
+  // straggler lowers it by its own share only.
+  double totals[3] = {static_cast<double>(samples_), static_cast<double>(step_),
+                      active_train_s_ > 0 ? static_cast<double>(samples_) / active_train_s_ : 0.0};
+  comm_.allreduce(totals, 3, comm::DType::f64, comm::ReduceOp::sum, "sample counts");
   if (role_ == Role::server) return {{"method", algorithm_->summary()}};
 
   const double divergence = max_divergence(flat_->param_span(), "parameters");
@@ -484,7 +492,8 @@ nlohmann::json TrainingRun::make_summary(double wall_s) {
       {"wall_time_s", wall_s},
       {"train_time_s", train_s},
       {"eval_time_s", clock_.eval_s()},
-      {"samples_per_s", totals[0] / std::max(train_s, 1e-9)},
+      {"samples_per_s", totals[2]},
+      {"job_samples_per_s", totals[0] / std::max(train_s, 1e-9)},
       {"step_time_median_s", median},
       {"worker_step_time_median_s", worker_medians},
       {"final_test_accuracy", last_eval_->accuracy},
