@@ -71,7 +71,8 @@ def curves(directory, manifest, rows, config, out):
     model, dataset = config.get("model", "?"), config.get("dataset", "?")
     figures = []
     for nodes in sorted({int(r["nodes"]) for r in rows}):
-        for axis, index, label in (("time", 0, "training time (s)"), ("epochs", 1, "epochs")):
+        for axis, index, label, words in (("time", 0, "training time (s)", "training time"),
+                                          ("epochs", 1, "epochs", "epochs")):
             fig, ax = plt.subplots(figsize=(7, 4.5))
             drawn = False
             for method in methods_in(rows):
@@ -87,7 +88,7 @@ def curves(directory, manifest, rows, config, out):
                 continue
             ax.set_xlabel(label)
             ax.set_ylabel("test error (%)")
-            ax.set_title(f"{model} on {dataset}, {nodes} node(s): test error against {axis}")
+            ax.set_title(f"{model} on {dataset}, {nodes} node(s): test error against {words}")
             ax.grid(True, alpha=0.3)
             ax.legend()
             name = f"error_vs_{axis}_n{nodes}.png"
@@ -157,6 +158,17 @@ def straggler_effect(rows, config, out):
     return [("straggler_effect.png", title)]
 
 
+def readable(cell):
+    """A CSV cell for the eye: floats to 4 significant digits (the CSV keeps them all)."""
+    try:
+        value = float(cell)
+    except ValueError:
+        return cell
+    if value.is_integer() and "." not in cell and "e" not in cell:
+        return cell
+    return f"{value:.4g}"
+
+
 def report(directory, manifest, rows, figures):
     columns = list(rows[0].keys()) if rows else []
     lines = ["# distsgd comparison", "", "Produced by:", "", "    " + manifest.get("command", "?"), "",
@@ -164,7 +176,7 @@ def report(directory, manifest, rows, figures):
              "`distsgd report DIR` redraws this report from the saved runs.", "",
              "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in rows:
-        lines.append("| " + " | ".join(row[c] for c in columns) + " |")
+        lines.append("| " + " | ".join(readable(row[c]) for c in columns) + " |")
     lines.append("")
     for name, title in figures:
         lines += [f"## {title}", "", f"![{title}]({name})", ""]

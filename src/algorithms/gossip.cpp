@@ -95,8 +95,9 @@ void GossipSgd::pull_round() {
   ++rounds_;
 }
 
-// Waits for the push still in flight to `rank` (matched once that node's
-// communication thread has taken it), so its buffer can be reused.
+// Sends this round's shares. A push to a peer first waits for the previous one
+// to that peer to be matched (taken by its communication thread), so that the
+// buffer can be reused.
 void GossipSgd::push_round() {
   const auto peers = schedule_->next(config_.gossip_peers);
   double share_weight = 1.0;
@@ -189,10 +190,16 @@ void GossipSgd::finish(ReplicaView replica) {
 bool GossipSgd::prepare_evaluation(ReplicaView replica, ReplicaView out) {
   if (!finished_ && !synchronous_evaluation()) return false;
   const auto n = static_cast<float>(world_.size());
+  // Push-sum's average is sum(x_i) / sum(w_i) = sum(w_i z_i) / sum(w_i): with
+  // uneven weights (a slow node gathers mass) the plain mean of the z_i is not
+  // what the nodes converge to. The other modes weigh every replica equally.
+  double weight = mode_ == Mode::push_sum ? weight_ : 1.0;
   std::copy(replica.params.begin(), replica.params.end(), out.params.begin());
+  math::scale(out.params, static_cast<float>(weight));
   world_.allreduce(out.params.data(), out.params.size(), comm::DType::f32, comm::ReduceOp::sum,
                    "replica average");
-  math::scale(out.params, 1.0f / n);
+  world_.allreduce(&weight, 1, comm::DType::f64, comm::ReduceOp::sum, "total weight");
+  math::scale(out.params, static_cast<float>(1.0 / weight));
   if (!out.buffers.empty()) {
     std::copy(replica.buffers.begin(), replica.buffers.end(), out.buffers.begin());
     world_.allreduce(out.buffers.data(), out.buffers.size(), comm::DType::f32, comm::ReduceOp::sum,
@@ -230,7 +237,14 @@ nlohmann::json GossipSgd::summary() {
        consensus_.empty() ? nlohmann::json(nullptr) : nlohmann::json(consensus_.back())},
       {"consensus_history", consensus_}};
   if (mode_ != Mode::pull) figures["push_mode"] = config_.push_mode;
-  if (mode_ == Mode::push_sum) figures["push_sum_total_weight"] = totals[0];
+  if (mode_ == Mode::push_sum) {
+    // How unevenly the mass is spread: a slow node that pushes rarely gathers weight.
+    double extremes[2] = {-weight_, weight_};
+    world_.allreduce(extremes, 2, comm::DType::f64, comm::ReduceOp::max, "push-sum weight range");
+    figures["push_sum_total_weight"] = totals[0];
+    figures["push_sum_weight_min"] = -extremes[0];
+    figures["push_sum_weight_max"] = extremes[1];
+  }
   return figures;
 }
 

@@ -39,9 +39,11 @@ std::map<std::string, std::string> CompareOptions::flags_by_method() const {
   for (const auto& entry : method_flags) {
     const auto equals = entry.find('=');
     if (equals == std::string::npos || equals == 0)
-      throw ConfigError("--method-flags must be METHOD=FLAGS, for example 'asgd=--momentum 0.5' (got '" + entry +
-                        "')");
-    flags[entry.substr(0, equals)] += (flags.count(entry.substr(0, equals)) ? " " : "") + entry.substr(equals + 1);
+      throw ConfigError(
+          "--method-flags must be METHOD=FLAGS, for example 'asgd=--momentum 0.5' (got '" + entry +
+          "')");
+    flags[entry.substr(0, equals)] +=
+        (flags.count(entry.substr(0, equals)) ? " " : "") + entry.substr(equals + 1);
   }
   return flags;
 }
@@ -56,11 +58,13 @@ std::string CompareOptions::launcher() const {
 }
 
 void CompareOptions::validate() const {
-  if (nodes.empty() || algos.empty()) throw ConfigError("compare: --nodes and --algos must not be empty");
+  if (nodes.empty() || algos.empty())
+    throw ConfigError("compare: --nodes and --algos must not be empty");
   for (int n : nodes) {
     if (n < 1) throw ConfigError(fmt::format("compare: --nodes must be at least 1 (got {})", n));
   }
-  if (repeat < 1) throw ConfigError(fmt::format("compare: --repeat must be at least 1 (got {})", repeat));
+  if (repeat < 1)
+    throw ConfigError(fmt::format("compare: --repeat must be at least 1 (got {})", repeat));
   const auto known = algorithm_names();
   const auto extra = flags_by_method();
   for (const auto& [algo, flags] : extra) {
@@ -68,7 +72,8 @@ void CompareOptions::validate() const {
       throw ConfigError("compare: --method-flags names '" + algo + "', which is not in --algos");
   }
   for (const auto& arg : train_args) {
-    if (arg == "--algo" || arg.rfind("--algo=", 0) == 0 || arg == "--log-dir" || arg.rfind("--log-dir=", 0) == 0)
+    if (arg == "--algo" || arg.rfind("--algo=", 0) == 0 || arg == "--log-dir" ||
+        arg.rfind("--log-dir=", 0) == 0)
       throw ConfigError("compare: " + arg + " is set by compare itself (use --algos and --out)");
   }
   parse_train_args(train_args);
@@ -79,7 +84,8 @@ void CompareOptions::validate() const {
   }
   for (const auto& algo : algos) {
     if (std::find(known.begin(), known.end(), algo) == known.end())
-      throw ConfigError(fmt::format("compare: unknown method '{}' (known: {})", algo, fmt::join(known, ", ")));
+      throw ConfigError(
+          fmt::format("compare: unknown method '{}' (known: {})", algo, fmt::join(known, ", ")));
     auto args = train_args;
     if (extra.count(algo)) {
       // Split the method's extra flags on spaces (no quoting needed for flags).
@@ -91,7 +97,8 @@ void CompareOptions::validate() const {
     for (int n : nodes) possible = possible || why_impossible(algo, n, args, "").empty();
     if (!possible)
       throw ConfigError(fmt::format("compare: {} cannot run at any of the node counts {}: {}", algo,
-                                    fmt::join(nodes, ","), why_impossible(algo, nodes.front(), args, "")));
+                                    fmt::join(nodes, ","),
+                                    why_impossible(algo, nodes.front(), args, "")));
   }
   // --out must be writable: create it and a file in it now.
   std::error_code error;

@@ -12,12 +12,13 @@ struct CompareOptions {
   std::vector<std::string> algos = {"allreduce", "asgd", "easgd", "gossip-pull", "gossip-push"};
   int repeat = 1;
   std::string out = "runs/compare";
-  std::string straggler;                   // "RANK:FACTOR": also run every configuration with it
-  std::string mpirun;                      // the launcher command; empty: the default for this host
-  std::string hostfile;                    // passed to mpirun as --hostfile
-  std::vector<std::string> method_flags;   // "asgd=--momentum 0.5 --lr 0.15": extra flags of one method
-  std::vector<std::string> train_args;     // any other `distsgd train` flag, for every run
-  std::string command_line;                // how compare was called, for the report
+  std::string straggler;  // "RANK:FACTOR": also run every configuration with it
+  std::string mpirun;     // the launcher command; empty: the default for this host
+  std::string hostfile;   // passed to mpirun as --hostfile
+  std::vector<std::string>
+      method_flags;  // "asgd=--momentum 0.5 --lr 0.15": extra flags of one method
+  std::vector<std::string> train_args;  // any other `distsgd train` flag, for every run
+  std::string command_line;             // how compare was called, for the report
 
   // Checks everything that can be checked before anything runs; throws
   // ConfigError naming the problem (unknown method, no possible node count,

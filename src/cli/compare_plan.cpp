@@ -10,7 +10,8 @@
 
 namespace distsgd::cli {
 
-std::string why_impossible(const std::string& algo, int nodes, const std::vector<std::string>& train_args,
+std::string why_impossible(const std::string& algo, int nodes,
+                           const std::vector<std::string>& train_args,
                            const std::string& straggler) {
   CLI::App app("train");
   TrainConfig config;
@@ -49,8 +50,10 @@ std::vector<PlannedRun> plan_runs(const CompareOptions& options) {
           run.repeat = repeat;
           run.straggler = straggler;
           run.train_args = args;
-          if (!straggler.empty()) run.train_args.insert(run.train_args.end(), {"--straggler", straggler});
-          run.name = fmt::format("{}-n{}-r{}{}", algo, nodes, repeat, straggler.empty() ? "" : "-straggler");
+          if (!straggler.empty())
+            run.train_args.insert(run.train_args.end(), {"--straggler", straggler});
+          run.name = fmt::format("{}-n{}-r{}{}", algo, nodes, repeat,
+                                 straggler.empty() ? "" : "-straggler");
           run.skip_reason = why_impossible(algo, nodes, args, straggler);
           runs.push_back(std::move(run));
         }

@@ -4,7 +4,6 @@
 // A method that cannot run at a node count (a parameter server needs 2 ranks)
 // is kept in the list as skipped, with the reason.
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <vector>
 
@@ -13,7 +12,7 @@
 namespace distsgd::cli {
 
 struct PlannedRun {
-  std::string name;       // also its directory under <out>/runs
+  std::string name;  // also its directory under <out>/runs
   std::string algo;
   int nodes = 0;
   int repeat = 0;         // 1-based
@@ -26,7 +25,8 @@ std::vector<PlannedRun> plan_runs(const CompareOptions& options);
 
 // Why `algo` cannot run on `nodes` ranks with `train_args` (and the straggler),
 // or "" when it can.
-std::string why_impossible(const std::string& algo, int nodes, const std::vector<std::string>& train_args,
+std::string why_impossible(const std::string& algo, int nodes,
+                           const std::vector<std::string>& train_args,
                            const std::string& straggler);
 
 }  // namespace distsgd::cli

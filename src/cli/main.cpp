@@ -86,28 +86,39 @@ int main(int argc, char** argv) {
   auto* info = app.add_subcommand("info", "Versions of LibTorch and MPI, threads and BLAS");
 
   distsgd::cli::CompareOptions compare_options;
-  auto* compare = app.add_subcommand(
-      "compare",
-      "Run every method at every node count (mpirun jobs of distsgd train), then write results.csv, "
-      "figures and report.md. Any other flag is passed to every train run.");
+  auto* compare =
+      app.add_subcommand("compare",
+                         "Run every method at every node count (mpirun jobs of distsgd train), "
+                         "then write results.csv, "
+                         "figures and report.md. Any other flag is passed to every train run.");
   compare->add_option("--nodes", compare_options.nodes, "Rank counts, e.g. 1,2,4,8")
-      ->delimiter(',')->capture_default_str();
-  compare->add_option("--algos", compare_options.algos, "Methods, e.g. allreduce,asgd,easgd,gossip-pull,gossip-push")
-      ->delimiter(',')->capture_default_str();
-  compare->add_option("--repeat", compare_options.repeat, "Runs of each configuration")->capture_default_str();
-  compare->add_option("--out", compare_options.out, "Directory of the results")->capture_default_str();
-  compare->add_option("--straggler", compare_options.straggler,
-                      "RANK:FACTOR: also run every configuration with this rank FACTOR times slower");
+      ->delimiter(',')
+      ->capture_default_str();
+  compare
+      ->add_option("--algos", compare_options.algos,
+                   "Methods, e.g. allreduce,asgd,easgd,gossip-pull,gossip-push")
+      ->delimiter(',')
+      ->capture_default_str();
+  compare->add_option("--repeat", compare_options.repeat, "Runs of each configuration")
+      ->capture_default_str();
+  compare->add_option("--out", compare_options.out, "Directory of the results")
+      ->capture_default_str();
+  compare->add_option(
+      "--straggler", compare_options.straggler,
+      "RANK:FACTOR: also run every configuration with this rank FACTOR times slower");
   compare->add_option("--mpirun", compare_options.mpirun,
-                      "Launcher command instead of the default for this host, e.g. \"mpirun -x OPENBLAS_NUM_THREADS "
+                      "Launcher command instead of the default for this host, e.g. \"mpirun -x "
+                      "OPENBLAS_NUM_THREADS "
                       "--map-by ppr:1:node\"");
   compare->add_option("--hostfile", compare_options.hostfile, "Passed to mpirun");
-  compare->add_option("--method-flags", compare_options.method_flags,
-                      "METHOD=FLAGS: extra train flags for one method, e.g. 'asgd=--momentum 0.5 --lr 0.15' "
-                      "(repeatable)");
+  compare->add_option(
+      "--method-flags", compare_options.method_flags,
+      "METHOD=FLAGS: extra train flags for one method, e.g. 'asgd=--momentum 0.5 --lr 0.15' "
+      "(repeatable)");
   compare->allow_extras();
   std::string report_dir;
-  auto* report = app.add_subcommand("report", "Redraw results.csv, figures and report.md of a comparison");
+  auto* report =
+      app.add_subcommand("report", "Redraw results.csv, figures and report.md of a comparison");
   report->add_option("dir", report_dir, "The --out directory of a distsgd compare")->required();
 
   try {
@@ -122,7 +133,13 @@ int main(int argc, char** argv) {
     try {
       if (report->parsed()) return distsgd::cli::run_report(report_dir);
       compare_options.train_args = compare->remaining();
-      for (int i = 0; i < argc; ++i) compare_options.command_line += (i ? " " : "") + std::string(argv[i]);
+      // As typed, with words that hold spaces or quotes put back in quotes.
+      for (int i = 0; i < argc; ++i) {
+        std::string word = argv[i];
+        if (word.find_first_of(" '\"$*?") != std::string::npos) word = "'" + word + "'";
+        if (i > 0) compare_options.command_line += ' ';
+        compare_options.command_line += word;
+      }
       return distsgd::cli::run_compare(compare_options);
     } catch (const distsgd::Error& error) {
       print_error(0, 1, error.what());

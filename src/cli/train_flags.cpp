@@ -141,9 +141,10 @@ void add_train_flags(CLI::App& app, TrainConfig& c) {
          "RANK:FACTOR: that rank computes FACTOR times slower (it sleeps (FACTOR-1) times its "
          "compute time after each backward pass)")
       ->group("Fault injection");
-  app.add_option("--straggler-random", c.straggler_random,
-                 "P:MS: every rank's step is delayed by MS milliseconds with probability P (as the seed "
-                 "paper's code)")
+  app.add_option(
+         "--straggler-random", c.straggler_random,
+         "P:MS: every rank's step is delayed by MS milliseconds with probability P (as the seed "
+         "paper's code)")
       ->group("Fault injection");
   app.add_option("--leave-early", c.leave_early,
                  "RANK:STEPS: that worker stops after STEPS steps, as a node leaving the job "

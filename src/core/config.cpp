@@ -9,15 +9,16 @@
 
 namespace distsgd {
 
-#define DISTSGD_CONFIG_FIELDS(X)                                                                 \
-  X(algo)                                                                                        \
-  X(servers) X(max_staleness) X(tau) X(easgd_beta) X(topology) X(gossip_peers) X(push_mode)      \
-      X(gossip_momentum) X(straggler) X(straggler_random) X(leave_early) X(model) X(dataset) X(data_dir)             \
-          X(synthetic_shape) X(augment) X(epochs) X(batch_size) X(lr) X(momentum) X(nesterov)    \
-              X(weight_decay) X(lr_schedule) X(lr_decay_epochs) X(lr_decay) X(warmup_epochs)     \
-                  X(lr_scaling) X(max_steps) X(eval_every) X(eval_batch_size) X(eval_samples)    \
-                      X(target_accuracy) X(checkpoint_every) X(log_dir) X(resume)                \
-                          X(stop_after_epoch) X(quiet) X(seed) X(threads) X(device) X(timeout_s) \
+#define DISTSGD_CONFIG_FIELDS(X)                                                                  \
+  X(algo)                                                                                         \
+  X(servers)                                                                                      \
+  X(max_staleness) X(tau) X(easgd_beta) X(topology) X(gossip_peers) X(push_mode)                  \
+      X(gossip_momentum) X(straggler) X(straggler_random) X(leave_early) X(model) X(dataset)      \
+          X(data_dir) X(synthetic_shape) X(augment) X(epochs) X(batch_size) X(lr) X(momentum)     \
+              X(nesterov) X(weight_decay) X(lr_schedule) X(lr_decay_epochs) X(lr_decay)           \
+                  X(warmup_epochs) X(lr_scaling) X(max_steps) X(eval_every) X(eval_batch_size)    \
+                      X(eval_samples) X(target_accuracy) X(checkpoint_every) X(log_dir) X(resume) \
+                          X(stop_after_epoch) X(quiet) X(seed) X(threads) X(device) X(timeout_s)  \
                               X(bucket_mb)
 
 namespace {
@@ -78,15 +79,19 @@ std::optional<TrainConfig::RandomDelay> TrainConfig::straggler_random_spec() con
   try {
     if (colon == std::string::npos) throw std::invalid_argument("no colon");
     std::size_t used_p = 0, used_ms = 0;
-    const std::string p = straggler_random.substr(0, colon), ms = straggler_random.substr(colon + 1);
+    const std::string p = straggler_random.substr(0, colon),
+                      ms = straggler_random.substr(colon + 1);
     delay.probability = std::stod(p, &used_p);
     delay.ms = std::stod(ms, &used_ms);
     if (used_p != p.size() || used_ms != ms.size()) throw std::invalid_argument("trailing");
   } catch (const std::exception&) {
-    throw ConfigError("--straggler-random must be P:MS, for example 0.1:200 (got '" + straggler_random + "')");
+    throw ConfigError("--straggler-random must be P:MS, for example 0.1:200 (got '" +
+                      straggler_random + "')");
   }
-  if (!(delay.probability >= 0 && delay.probability <= 1) || !(delay.ms >= 0 && std::isfinite(delay.ms)))
-    throw ConfigError("--straggler-random needs P in [0, 1] and MS >= 0 (got '" + straggler_random + "')");
+  if (!(delay.probability >= 0 && delay.probability <= 1) ||
+      !(delay.ms >= 0 && std::isfinite(delay.ms)))
+    throw ConfigError("--straggler-random needs P in [0, 1] and MS >= 0 (got '" + straggler_random +
+                      "')");
   return delay;
 }
 

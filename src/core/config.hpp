@@ -31,7 +31,7 @@ struct TrainConfig {
   bool gossip_momentum = false;     // mix momentum buffers too
 
   // Fault injection, to measure what slow or departing nodes do to a method.
-  std::string straggler;    // "RANK:FACTOR": that rank computes FACTOR times slower
+  std::string straggler;         // "RANK:FACTOR": that rank computes FACTOR times slower
   std::string straggler_random;  // "P:MS": each rank's step is delayed MS ms with probability P
   std::string leave_early;  // "RANK:STEPS": that worker stops after STEPS steps (async methods)
 

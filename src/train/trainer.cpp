@@ -145,10 +145,10 @@ class TrainingRun {
   int64_t step_ = 0;   // global step of this rank, the next one to run
   int64_t epoch_ = 0;  // current epoch
   int64_t samples_ = 0;
-  double slowdown_ = 1.0;                // --straggler factor of this rank
+  double slowdown_ = 1.0;                                 // --straggler factor of this rank
   std::optional<TrainConfig::RandomDelay> random_delay_;  // --straggler-random
   double injected_s_ = 0.0;
-  double active_train_s_ = 0.0;  // training time up to this worker's last step
+  double active_train_s_ = 0.0;          // training time up to this worker's last step
   bool finished_ = false;                // finish() done: evaluations are collective again
   std::vector<float> evaluated_params_;  // what the last evaluation scored, when not the replica
   std::optional<EvalResult> local_eval_;
@@ -304,7 +304,9 @@ void TrainingRun::train_step(const std::vector<int64_t>& shard, int64_t step_in_
 void TrainingRun::inject_delay(double compute_s) {
   double delay_s = slowdown_ > 1.0 ? (slowdown_ - 1.0) * compute_s : 0.0;
   if (random_delay_) {
-    const double draw = static_cast<double>(augment_seed(config_.seed ^ 0x5157u, comm_.rank(), step_) >> 11) * 0x1.0p-53;
+    const double draw =
+        static_cast<double>(augment_seed(config_.seed ^ 0x5157u, comm_.rank(), step_) >> 11) *
+        0x1.0p-53;
     if (draw < random_delay_->probability) delay_s += random_delay_->ms / 1000.0;
   }
   if (delay_s <= 0) return;
@@ -469,7 +471,8 @@ nlohmann::json TrainingRun::make_summary(double wall_s) {
   // Per worker: steps taken and median step time, to see stragglers and early leavers.
   // Per worker: steps taken, median step time and injected delay, to see
   // stragglers and early leavers.
-  std::vector<double> own = {static_cast<double>(step_), median, injected_s_}, all(3 * workers_->size());
+  std::vector<double> own = {static_cast<double>(step_), median, injected_s_},
+                      all(3 * workers_->size());
   workers_->allgather(own.data(), all.data(), own.size() * sizeof(double), "per-worker figures");
   std::vector<int64_t> worker_steps;
   std::vector<double> worker_medians, worker_injected;

@@ -43,11 +43,12 @@ void expect_png(const std::string& path) {
 
 TEST(Compare, TwoMethodsTwoNodeCountsWriteMatchingResultsAndFigures) {
   const auto out = make_temp_dir("compare");
-  const auto run = run_shell(fmt::format("env OPENBLAS_NUM_THREADS=1 {} compare --nodes 1,2 --algos allreduce,gossip-pull "
-                                         "--model mlp --epochs 1 --max-steps 60 --eval-every 20 --eval-samples 500 "
-                                         "--target-accuracy 0.5 --out {}",
-                                         DISTSGD_BINARY, out),
-                             600);
+  const auto run = run_shell(
+      fmt::format("env OPENBLAS_NUM_THREADS=1 {} compare --nodes 1,2 --algos allreduce,gossip-pull "
+                  "--model mlp --epochs 1 --max-steps 60 --eval-every 20 --eval-samples 500 "
+                  "--target-accuracy 0.5 --out {}",
+                  DISTSGD_BINARY, out),
+      600);
   // gossip-pull cannot run on 1 rank: skipped, recorded, and the rest runs.
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("[skip] gossip-pull on 1 nodes"), std::string::npos) << run.output;
@@ -70,20 +71,24 @@ TEST(Compare, TwoMethodsTwoNodeCountsWriteMatchingResultsAndFigures) {
       continue;
     }
     ++ok;
-    const auto summary =
-        read_json(out + "/runs/" + row[column("algo")] + "-n" + row[column("nodes")] + "-r1/summary.json");
+    const auto summary = read_json(out + "/runs/" + row[column("algo")] + "-n" +
+                                   row[column("nodes")] + "-r1/summary.json");
     EXPECT_EQ(row[column("algo")], summary.at("algo").get<std::string>());
     EXPECT_EQ(std::stoi(row[column("nodes")]), summary.at("nodes").get<int>());
     EXPECT_EQ(std::stoi(row[column("workers")]), summary.at("workers").get<int>());
-    EXPECT_DOUBLE_EQ(std::stod(row[column("final_test_accuracy")]), summary.at("final_test_accuracy").get<double>());
-    EXPECT_DOUBLE_EQ(std::stod(row[column("samples_per_s")]), summary.at("samples_per_s").get<double>());
+    EXPECT_DOUBLE_EQ(std::stod(row[column("final_test_accuracy")]),
+                     summary.at("final_test_accuracy").get<double>());
+    EXPECT_DOUBLE_EQ(std::stod(row[column("samples_per_s")]),
+                     summary.at("samples_per_s").get<double>());
     if (!summary.at("time_to_target_s").is_null()) {
-      EXPECT_DOUBLE_EQ(std::stod(row[column("time_to_target_s")]), summary.at("time_to_target_s").get<double>());
+      EXPECT_DOUBLE_EQ(std::stod(row[column("time_to_target_s")]),
+                       summary.at("time_to_target_s").get<double>());
     }
   }
   EXPECT_EQ(ok, 3);
-  for (const char* figure : {"error_vs_time_n1.png", "error_vs_time_n2.png", "error_vs_epochs_n2.png",
-                             "throughput_vs_nodes.png", "time_to_target_vs_nodes.png"})
+  for (const char* figure :
+       {"error_vs_time_n1.png", "error_vs_time_n2.png", "error_vs_epochs_n2.png",
+        "throughput_vs_nodes.png", "time_to_target_vs_nodes.png"})
     expect_png(out + "/" + figure);
   const auto report = read_file(out + "/report.md");
   EXPECT_NE(report.find("compare --nodes 1,2"), std::string::npos);
@@ -104,9 +109,11 @@ TEST(Compare, TwoMethodsTwoNodeCountsWriteMatchingResultsAndFigures) {
 TEST(Compare, BadInputIsRefusedBeforeAnythingRuns) {
   const auto out = make_temp_dir("compare-bad");
   auto expect_refused = [&](const std::string& args, const std::string& message) {
-    const auto run = run_shell(fmt::format("{} compare {} --out {}", DISTSGD_BINARY, args, out), 60);
+    const auto run =
+        run_shell(fmt::format("{} compare {} --out {}", DISTSGD_BINARY, args, out), 60);
     EXPECT_EQ(run.exit_code, 2) << run.output;
-    EXPECT_NE(run.output.find(message), std::string::npos) << "expected '" << message << "' in:\n" << run.output;
+    EXPECT_NE(run.output.find(message), std::string::npos) << "expected '" << message << "' in:\n"
+                                                           << run.output;
     EXPECT_FALSE(std::filesystem::exists(out + "/runs.json")) << "nothing may run";
   };
   expect_refused("--algos allreduce,sgd2 --nodes 2", "unknown method 'sgd2'");
@@ -115,14 +122,16 @@ TEST(Compare, BadInputIsRefusedBeforeAnythingRuns) {
   expect_refused("--algos allreduce --nodes 2 --epochs 0", "--epochs must be at least 1");
   const auto blocked = make_temp_dir("compare-ro") + "/file";
   std::ofstream(blocked) << "not a directory";
-  const auto run = run_shell(fmt::format("{} compare --algos allreduce --nodes 2 --out {}/sub", DISTSGD_BINARY, blocked),
-                             60);
+  const auto run = run_shell(
+      fmt::format("{} compare --algos allreduce --nodes 2 --out {}/sub", DISTSGD_BINARY, blocked),
+      60);
   EXPECT_EQ(run.exit_code, 2) << run.output;
   EXPECT_NE(run.output.find("cannot be written"), std::string::npos) << run.output;
 }
 
 TEST(Compare, AStragglerLowersSynchronousThroughput) {
-  const std::string args = "train --algo allreduce --model cnn --epochs 1 --max-steps 30 --eval-samples 200 ";
+  const std::string args =
+      "train --algo allreduce --model cnn --epochs 1 --max-steps 30 --eval-samples 200 ";
   const auto plain = run_ok(2, args, "no-straggler");
   const auto slow = run_ok(2, args + "--straggler 1:4", "straggler");
   ASSERT_FALSE(plain.empty() || slow.empty());

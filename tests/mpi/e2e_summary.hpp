@@ -9,7 +9,8 @@
 
 namespace distsgd::testing {
 
-inline nlohmann::json run_ok(int ranks, const std::string& args, const std::string& name, double limit_s = 300) {
+inline nlohmann::json run_ok(int ranks, const std::string& args, const std::string& name,
+                             double limit_s = 300) {
   const auto dir = make_temp_dir(name);
   const auto run = run_distsgd(ranks, args + " --quiet --log-dir " + dir, limit_s);
   EXPECT_EQ(run.exit_code, 0) << run.output;
