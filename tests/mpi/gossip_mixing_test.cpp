@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <vector>
 
@@ -16,6 +17,13 @@ namespace distsgd {
 namespace {
 
 using testing::world;
+
+// Every test here must reach finish() on every rank (no ASSERT before it), or
+// the others wait for its end-of-run notice; a short deadline bounds that wait.
+struct ShortDeadline {
+  ShortDeadline() { world().set_timeout(std::chrono::seconds(60)); }
+  ~ShortDeadline() { world().set_timeout(std::chrono::seconds(300)); }
+};
 
 TrainConfig gossip_config(const std::string& topology) {
   TrainConfig config;
@@ -29,7 +37,7 @@ TrainConfig gossip_config(const std::string& topology) {
 std::vector<float> start_vector(int rank, std::size_t size) {
   std::vector<float> x(size);
   for (std::size_t i = 0; i < size; ++i)
-    x[i] = static_cast<float>((rank + 1) * 10.0 + std::sin(i * 0.1 + rank));
+    x[i] = static_cast<float>((rank + 1) * 0.5 + 0.25 * std::sin(i * 0.1 + rank));
   return x;
 }
 
@@ -50,6 +58,7 @@ struct Replica {
 
 TEST(GossipMixing, PushSumReachesTheExactMeanAndKeepsTheTotalWeight) {
   if (world().size() < 2) GTEST_SKIP() << "gossip needs 2 ranks";
+  ShortDeadline deadline;
   for (const char* topology : {"random", "ring", "exponential"}) {
     GossipSgd gossip(GossipSgd::Mode::push_sum, gossip_config(topology), world());
     Replica replica{std::vector<float>(64), std::vector<float>(64), {}};
@@ -66,21 +75,25 @@ TEST(GossipMixing, PushSumReachesTheExactMeanAndKeepsTheTotalWeight) {
       gossip.settle(replica.view());
       double total = gossip.weight();
       world().allreduce(&total, 1, comm::DType::f64, comm::ReduceOp::sum, "total weight");
-      ASSERT_NEAR(total, world().size(), 1e-12) << topology << " round " << round;
+      EXPECT_NEAR(total, world().size(), 1e-12) << topology << " round " << round;
       if (round % 10 == 9) {
         const double now = consensus(replica.params);
         EXPECT_LT(now, previous * 0.5 + 1e-14) << topology << " round " << round;
         previous = now;
       }
     }
-    for (int i = 0; i < 64; ++i)
-      ASSERT_NEAR(replica.params[i], expected[i], 1e-5) << topology << " element " << i;
+    // Values of order 1, so 1e-5 is some 80 float steps: room for the rounding of
+    // 60 rounds of scaling by w and back.
+    int off = 0;
+    for (int i = 0; i < 64; ++i) off += std::fabs(replica.params[i] - expected[i]) > 1e-5 ? 1 : 0;
+    EXPECT_EQ(off, 0) << topology << ": elements further than 1e-5 from the mean";
     gossip.finish(replica.view());
   }
 }
 
 TEST(GossipMixing, PullAveragingReachesConsensusGeometrically) {
   if (world().size() < 2) GTEST_SKIP() << "gossip needs 2 ranks";
+  ShortDeadline deadline;
   GossipSgd gossip(GossipSgd::Mode::pull, gossip_config("random"), world());
   Replica replica{std::vector<float>(64), std::vector<float>(64), {}};
   gossip.start(replica.view());
@@ -91,7 +104,7 @@ TEST(GossipMixing, PullAveragingReachesConsensusGeometrically) {
     gossip.after_step(replica.view(), {round, 0, 0.0});
     if (round % 10 == 0) history.push_back(consensus(replica.params));
   }
-  ASSERT_GT(history.front(), 1e-3);
+  EXPECT_GT(history.front(), 1e-3);
   for (std::size_t k = 1; k < history.size(); ++k) {
     // Halving at least every 10 rounds, until float rounding makes it exact.
     EXPECT_TRUE(history[k] < history[k - 1] * 0.5 || history[k] < 1e-12)
@@ -106,6 +119,7 @@ TEST(GossipMixing, PullAveragingReachesConsensusGeometrically) {
 // publications would make the average non-constant.
 TEST(GossipMixing, PulledSnapshotsAreNeverHalfUpdated) {
   if (world().size() < 2) GTEST_SKIP() << "gossip needs 2 ranks";
+  ShortDeadline deadline;
   constexpr std::size_t kSize = 1 << 21;  // 8 MB: copies take long enough to race
   GossipSgd gossip(GossipSgd::Mode::pull, gossip_config("random"), world());
   Replica replica{std::vector<float>(kSize), std::vector<float>(kSize), {}};
