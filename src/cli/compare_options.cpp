@@ -14,25 +14,6 @@
 #include "core/errors.hpp"
 
 namespace distsgd::cli {
-namespace {
-
-// The train flags as `distsgd train` would parse them (unknown flags and bad
-// values are errors here, before anything runs).
-TrainConfig parse_train_args(const std::vector<std::string>& args) {
-  CLI::App app("train");
-  TrainConfig config;
-  add_train_flags(app, config);
-  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them back to front
-  try {
-    app.parse(reversed);
-  } catch (const CLI::ParseError& error) {
-    throw ConfigError(fmt::format("compare: train flags: {}", error.what()));
-  }
-  config.validate();
-  return config;
-}
-
-}  // namespace
 
 std::map<std::string, std::string> CompareOptions::flags_by_method() const {
   std::map<std::string, std::string> flags;
@@ -46,6 +27,17 @@ std::map<std::string, std::string> CompareOptions::flags_by_method() const {
         (flags.count(entry.substr(0, equals)) ? " " : "") + entry.substr(equals + 1);
   }
   return flags;
+}
+
+std::vector<std::string> CompareOptions::args_for(const std::string& algo) const {
+  auto args = train_args;
+  const auto extra = flags_by_method();
+  if (extra.count(algo)) {
+    // Split the method's extra flags on spaces (no quoting needed for flags).
+    std::istringstream words(extra.at(algo));
+    for (std::string word; words >> word;) args.push_back(word);
+  }
+  return args;
 }
 
 std::string CompareOptions::launcher() const {
@@ -86,12 +78,7 @@ void CompareOptions::validate() const {
     if (std::find(known.begin(), known.end(), algo) == known.end())
       throw ConfigError(
           fmt::format("compare: unknown method '{}' (known: {})", algo, fmt::join(known, ", ")));
-    auto args = train_args;
-    if (extra.count(algo)) {
-      // Split the method's extra flags on spaces (no quoting needed for flags).
-      std::istringstream words(extra.at(algo));
-      for (std::string word; words >> word;) args.push_back(word);
-    }
+    const auto args = args_for(algo);
     parse_train_args(args);
     bool possible = false;
     for (int n : nodes) possible = possible || why_impossible(algo, n, args, "").empty();

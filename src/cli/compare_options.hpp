@@ -26,6 +26,8 @@ struct CompareOptions {
   void validate() const;
   // The extra flags of each method, from method_flags.
   std::map<std::string, std::string> flags_by_method() const;
+  // The train flags of one method's runs: train_args and its --method-flags.
+  std::vector<std::string> args_for(const std::string& algo) const;
   // The launcher with its flags, ready for "-np N <binary> train ...".
   std::string launcher() const;
 };

@@ -10,14 +10,24 @@
 
 namespace distsgd::cli {
 
-std::string why_impossible(const std::string& algo, int nodes,
-                           const std::vector<std::string>& train_args,
-                           const std::string& straggler) {
+TrainConfig parse_train_args(const std::vector<std::string>& args) {
   CLI::App app("train");
   TrainConfig config;
   add_train_flags(app, config);
-  std::vector<std::string> reversed(train_args.rbegin(), train_args.rend());
-  app.parse(reversed);
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them back to front
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& error) {
+    throw ConfigError(fmt::format("compare: train flags: {}", error.what()));
+  }
+  config.validate();
+  return config;
+}
+
+std::string why_impossible(const std::string& algo, int nodes,
+                           const std::vector<std::string>& train_args,
+                           const std::string& straggler) {
+  auto config = parse_train_args(train_args);
   config.algo = algo;
   if (!straggler.empty()) config.straggler = straggler;
   try {
@@ -30,18 +40,13 @@ std::string why_impossible(const std::string& algo, int nodes,
 }
 
 std::vector<PlannedRun> plan_runs(const CompareOptions& options) {
-  const auto extra = options.flags_by_method();
   std::vector<PlannedRun> runs;
   std::vector<std::string> variants = {""};
   if (!options.straggler.empty()) variants.push_back(options.straggler);
   for (int nodes : options.nodes) {
     for (const auto& algo : options.algos) {
-      auto args = options.train_args;
+      auto args = options.args_for(algo);
       args.insert(args.begin(), {"--algo", algo});
-      if (extra.count(algo)) {
-        std::istringstream words(extra.at(algo));
-        for (std::string word; words >> word;) args.push_back(word);
-      }
       for (int repeat = 1; repeat <= options.repeat; ++repeat) {
         for (const auto& straggler : variants) {
           PlannedRun run;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/compare_options.hpp"
+#include "core/config.hpp"
 
 namespace distsgd::cli {
 
@@ -22,6 +23,10 @@ struct PlannedRun {
 };
 
 std::vector<PlannedRun> plan_runs(const CompareOptions& options);
+
+// The train flags as `distsgd train` would parse them; unknown flags and bad
+// values are ConfigErrors (before anything runs).
+TrainConfig parse_train_args(const std::vector<std::string>& args);
 
 // Why `algo` cannot run on `nodes` ranks with `train_args` (and the straggler),
 // or "" when it can.
