@@ -114,7 +114,9 @@ Checkpoint read_checkpoint(const std::string& path) {
                                   path, name, numel, reader.left()));
     const auto data = reader.take_bytes(numel * sizeof(float), "tensor data");
     std::vector<float> values(numel);
-    std::memcpy(values.data(), data.data(), data.size());
+    // An empty vector's data() may be null, and memcpy from or to null is
+    // undefined even for 0 bytes (UBSan: nonnull-attribute).
+    if (numel > 0) std::memcpy(values.data(), data.data(), data.size());
     checkpoint.tensors.emplace(name, std::move(values));
   }
   if (reader.left() != 0)
