@@ -7,15 +7,15 @@
 // horizontal flip) when batch() is given a seed; the test part never does.
 #include <string>
 
+#include "data/cifar10_records.hpp"
 #include "data/dataset.hpp"
 #include "data/uint8_dataset.hpp"
 
 namespace distsgd::data {
 
-inline constexpr int64_t kCifarRecordBytes = 1 + 3 * 32 * 32;
-
-// Appends one file's records; DataError names the file if it is missing, its
-// size is not a positive multiple of 3073, or a label is above 9.
+// Appends one file's records (through append_cifar10_records); DataError names
+// the file if it is missing, its size is not a positive multiple of 3073, or a
+// label is above 9.
 void append_cifar10_file(const std::string& path, Uint8Samples& into);
 
 Datasets load_cifar10(const std::string& dir);

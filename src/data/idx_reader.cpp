@@ -47,14 +47,17 @@ void check_magic(const GzReader& in, uint32_t magic, uint32_t expected, const ch
 }
 
 // Reads exactly `expected` bytes after the header, growing the buffer as data
-// arrives so that a corrupt header cannot make us allocate terabytes first.
+// arrives (64 KiB, then doubling, at most 16 MiB a step) so that a corrupt
+// header cannot make us allocate terabytes first, nor a tiny file 16 MiB.
 // `declared` describes the header's promise for the error message.
 std::vector<uint8_t> read_body(GzReader& in, uint64_t expected, const std::string& declared) {
-  constexpr uint64_t kChunk = uint64_t{16} << 20;
+  constexpr uint64_t kMaxChunk = uint64_t{16} << 20;
+  uint64_t chunk = uint64_t{64} << 10;
   std::vector<uint8_t> data;
   uint64_t done = 0;
   while (done < expected) {
-    const uint64_t want = std::min(kChunk, expected - done);
+    const uint64_t want = std::min(chunk, expected - done);
+    chunk = std::min(2 * chunk, kMaxChunk);
     data.resize(done + want);
     const size_t got = in.read(data.data() + done, want);
     done += got;
