@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev zlib1g-dev
   dataset-fashion-mnist
   python3-matplotlib
+  clang libclang-rt-14-dev  # libFuzzer, for scripts/fuzz.sh
 )
 
 missing=()
