@@ -156,6 +156,17 @@ void add_train_flags(CLI::App& app, TrainConfig& c) {
          "ranks waited for, and exits non-zero")
       ->capture_default_str()
       ->group("Execution");
+  app.add_option("--stall-warn-s", c.stall_warn_s,
+                 "Warn when a wait on other ranks lasts this long (and again at every multiple), "
+                 "naming the ranks that have not joined the operation; 0: never")
+      ->capture_default_str()
+      ->group("Execution");
+  app.add_option("--nan-policy", c.nan_policy,
+                 "A NaN or infinite loss: stop (name the step, keep the last good checkpoint) or "
+                 "skip (drop that update and count it in the summary)")
+      ->check(CLI::IsMember({"stop", "skip"}))
+      ->capture_default_str()
+      ->group("Execution");
 }
 
 }  // namespace distsgd::cli

@@ -77,6 +77,10 @@ void Communicator::set_timeout(std::chrono::duration<double> timeout) {
   impl_->timeout = std::chrono::duration_cast<Clock::duration>(timeout);
 }
 
+void Communicator::set_stall_warning(std::chrono::duration<double> after) {
+  impl_->stall_warning = std::chrono::duration_cast<Clock::duration>(after);
+}
+
 double Communicator::timeout_s() const {
   return std::chrono::duration<double>(impl_->timeout).count();
 }
@@ -89,13 +93,23 @@ std::unique_ptr<Request::Impl> new_request(const Communicator::Impl& comm, std::
   request->peers = std::move(peers);
   request->own_rank = comm.rank;
   request->timeout = comm.timeout;
+  request->stall_warning = comm.stall_warning;
+  return request;
+}
+
+// Collectives are numbered in the order they start, which MPI requires to be
+// the same on every rank: the number identifies the operation in stall notices.
+std::unique_ptr<Request::Impl> new_collective(Communicator::Impl& comm, std::string what) {
+  auto request = new_request(comm, std::move(what), all_ranks(comm.size));
+  request->stall = comm.stall;
+  request->seq = ++comm.collectives;
   return request;
 }
 }  // namespace
 
 Request Communicator::iallreduce(void* data, std::size_t count, DType type, ReduceOp op,
                                  const std::string& what) {
-  auto request = new_request(*impl_, "all-reduce of " + what, all_ranks(impl_->size));
+  auto request = new_collective(*impl_, "all-reduce of " + what);
   detail::check(MPI_Iallreduce(MPI_IN_PLACE, data, checked_count(count, what), mpi_type(type),
                                mpi_op(op), impl_->comm, &request->request),
                 request->what);
@@ -108,8 +122,7 @@ void Communicator::allreduce(void* data, std::size_t count, DType type, ReduceOp
 }
 
 void Communicator::broadcast(void* data, std::size_t bytes, int root, const std::string& what) {
-  auto request = new_request(*impl_, fmt::format("broadcast of {} from rank {}", what, root),
-                             all_ranks(impl_->size));
+  auto request = new_collective(*impl_, fmt::format("broadcast of {} from rank {}", what, root));
   detail::check(
       MPI_Ibcast(data, checked_count(bytes, what), MPI_BYTE, root, impl_->comm, &request->request),
       request->what);
@@ -119,14 +132,14 @@ void Communicator::broadcast(void* data, std::size_t bytes, int root, const std:
 void Communicator::barrier(const std::string& what) { ibarrier(what).wait(); }
 
 Request Communicator::ibarrier(const std::string& what) {
-  auto request = new_request(*impl_, "barrier " + what, all_ranks(impl_->size));
+  auto request = new_collective(*impl_, "barrier " + what);
   detail::check(MPI_Ibarrier(impl_->comm, &request->request), request->what);
   return Request(std::move(request));
 }
 
 void Communicator::allgather(const void* in, void* out, std::size_t bytes,
                              const std::string& what) {
-  auto request = new_request(*impl_, "all-gather of " + what, all_ranks(impl_->size));
+  auto request = new_collective(*impl_, "all-gather of " + what);
   const int count = checked_count(bytes, what);
   detail::check(
       MPI_Iallgather(in, count, MPI_BYTE, out, count, MPI_BYTE, impl_->comm, &request->request),
@@ -191,6 +204,8 @@ Communicator Communicator::split(int color, int key, const std::string& what) co
   MPI_Comm_rank(impl->comm, &impl->rank);
   MPI_Comm_size(impl->comm, &impl->size);
   impl->timeout = impl_->timeout;
+  impl->stall_warning = impl_->stall_warning;
+  impl->stall = std::make_shared<detail::StallChannel>(impl->comm);
   return Communicator(std::move(impl));
 }
 

@@ -4,8 +4,11 @@
 // code that includes <mpi.h>), so another transport can be put beside it.
 //
 // Every wait has a deadline (the communicator's timeout). A missed deadline
-// throws CommTimeout naming the operation and the peer(s) waited for, never
-// hangs; an MPI error becomes CommFailure carrying MPI_Error_string.
+// throws CommTimeout naming the operation and the peer(s) waited for (for a
+// collective: the ranks that have not joined it), never hangs; a long wait
+// warns first (set_stall_warning). An MPI error becomes CommFailure carrying
+// MPI_Error_string. Time this process spends stopped (SIGSTOP) does not count
+// against its own deadlines.
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -66,6 +69,10 @@ class Communicator {
   int size() const;
   // The deadline of every wait on this communicator.
   void set_timeout(std::chrono::duration<double> timeout);
+  // A wait that lasts this long prints a warning (and again at every multiple):
+  // for a collective, which ranks are in it and which have not joined; for a
+  // message, the peer. 0: never.
+  void set_stall_warning(std::chrono::duration<double> after);
   double timeout_s() const;
 
   // In-place reduction of `count` elements over all ranks. `what` names the

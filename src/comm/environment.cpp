@@ -32,6 +32,7 @@ Communicator Environment::world() const {
   MPI_Comm_set_errhandler(impl->comm, MPI_ERRORS_RETURN);
   MPI_Comm_rank(impl->comm, &impl->rank);
   MPI_Comm_size(impl->comm, &impl->size);
+  impl->stall = std::make_shared<detail::StallChannel>(impl->comm);
   return Communicator(std::move(impl));
 }
 

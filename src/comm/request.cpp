@@ -1,7 +1,9 @@
 // Request: an MPI request polled with MPI_Test under a deadline.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <thread>
+#include <vector>
 
 #include "comm/mpi_check.hpp"
 #include "core/idle_backoff.hpp"
@@ -29,17 +31,65 @@ bool Request::test() {
   return impl_->done;
 }
 
+namespace {
+using Seconds = std::chrono::duration<double>;
+// A gap this long between two polls means this process was stopped (SIGSTOP)
+// or starved: it is not counted as waiting, so that a rank resumed after a stop
+// does not hit its own deadline at once.
+constexpr auto kLongestPoll = std::chrono::seconds(1);
+// A collective waited on this long is announced to the peers (stall notices).
+constexpr auto kAnnounceAfter = std::chrono::seconds(1);
+constexpr auto kNoticePoll = std::chrono::milliseconds(100);
+
+// Who the wait is for: the peer of a message; for a collective, which ranks
+// have said they wait in it and which have not joined it.
+std::string diagnosis(const Request::Impl& r) {
+  if (!r.stall) return fmt::format("rank {} waiting on {}", r.own_rank, r.peers);
+  const auto in = r.stall->waiting_in(r.seq);
+  std::vector<int> missing;
+  for (int rank = 0; rank < r.stall->size(); ++rank)
+    if (!std::binary_search(in.begin(), in.end(), rank)) missing.push_back(rank);
+  return fmt::format("rank {} waiting on {} (collective #{}); in it: {}; not joined: {}", r.own_rank,
+                     r.peers, r.seq, detail::rank_list(in), detail::rank_list(missing));
+}
+}  // namespace
+
 void Request::wait() {
   if (!impl_) throw CommFailure("wait() on an empty request");
+  Impl& r = *impl_;
   // Poll rather than block: MPI's blocking calls have no timeout.
-  const auto deadline = Clock::now() + impl_->timeout;
+  Clock::duration waited{};
+  auto last = Clock::now(), last_notice_poll = last;
+  auto next_warning = r.stall_warning;
+  const auto announce_after = r.stall_warning.count() > 0
+                                  ? std::min<Clock::duration>(kAnnounceAfter, r.stall_warning / 2)
+                                  : Clock::duration(kAnnounceAfter);
+  bool announced = false;
   IdleBackoff idle;
   while (!test()) {
-    if (idle.pause() && Clock::now() > deadline) {
-      throw CommTimeout(
-          fmt::format("timed out after {:.0f} s waiting for {} (rank {} waiting on {})",
-                      std::chrono::duration<double>(impl_->timeout).count(), impl_->what,
-                      impl_->own_rank, impl_->peers));
+    if (!idle.pause()) continue;
+    const auto now = Clock::now();
+    waited += std::min<Clock::duration>(now - last, kLongestPoll);
+    last = now;
+    if (r.stall && !announced && waited >= announce_after) {
+      r.stall->announce(r.seq);
+      announced = true;
+    }
+    if (announced && now - last_notice_poll >= kNoticePoll) {
+      r.stall->poll();
+      last_notice_poll = now;
+    }
+    if (waited >= r.timeout)
+      throw CommTimeout(fmt::format("timed out after {:.0f} s waiting for {} ({})",
+                                    Seconds(r.timeout).count(), r.what, diagnosis(r)));
+    if (r.stall_warning.count() > 0 && waited >= next_warning) {
+      next_warning += r.stall_warning;
+      // For a collective, the lowest waiting rank speaks for all of them.
+      if (r.stall && r.stall->waiting_in(r.seq).front() != r.stall->rank()) continue;
+      fmt::print(stderr, "distsgd: stall: rank {} has waited {:.0f} s for {} ({}); deadline {:.0f} s\n",
+                 r.own_rank, Seconds(waited).count(), r.what, diagnosis(r),
+                 Seconds(r.timeout).count());
+      std::fflush(stderr);
     }
   }
 }

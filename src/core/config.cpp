@@ -18,7 +18,7 @@ namespace distsgd {
               X(nesterov) X(weight_decay) X(lr_schedule) X(lr_decay_epochs) X(lr_decay)           \
                   X(warmup_epochs) X(lr_scaling) X(max_steps) X(eval_every) X(eval_batch_size)    \
                       X(eval_samples) X(target_accuracy) X(checkpoint_every) X(log_dir) X(resume) \
-                          X(stop_after_epoch) X(quiet) X(seed) X(threads) X(device) X(timeout_s)  \
+                          X(stop_after_epoch) X(quiet) X(seed) X(threads) X(device) X(timeout_s) X(stall_warn_s) X(nan_policy) \
                               X(bucket_mb)
 
 namespace {
@@ -148,6 +148,10 @@ void TrainConfig::validate() const {
   require(threads >= 1, fmt::format("--threads must be at least 1 (got {})", threads));
   require(device == "cpu" || device == "cuda", "--device must be cpu or cuda (got " + device + ")");
   require(std::isfinite(timeout_s) && timeout_s > 0, "--timeout-s must be a finite number > 0");
+  require(std::isfinite(stall_warn_s) && stall_warn_s >= 0,
+          "--stall-warn-s must be a finite number >= 0 (0: no warnings)");
+  require(nan_policy == "stop" || nan_policy == "skip",
+          "--nan-policy must be stop or skip (got '" + nan_policy + "')");
   require(std::isfinite(bucket_mb) && bucket_mb > 0 && bucket_mb <= 1e6,
           "--bucket-mb must be in (0, 1e6]");
   require(!log_dir.empty(), "--log-dir must not be empty");

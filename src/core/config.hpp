@@ -65,6 +65,8 @@ struct TrainConfig {
   int threads = 1;
   std::string device = "cpu";
   double timeout_s = 300.0;
+  double stall_warn_s = 60.0;       // warn about a wait this long (and repeat); 0: never
+  std::string nan_policy = "stop";  // a NaN/inf loss: stop | skip (drop that update, count it)
   double bucket_mb = 25.0;
 
   // --straggler and --leave-early parsed (validate() has checked the format).

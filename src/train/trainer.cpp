@@ -69,6 +69,7 @@ class TrainingRun {
       throw ConfigError(
           "--device cuda: the flat-buffer exchange is implemented for CPU tensors only");
     comm_.set_timeout(std::chrono::duration<double>(config.timeout_s));
+    comm_.set_stall_warning(std::chrono::duration<double>(config.stall_warn_s));
     // Workers evaluate and average among themselves; a worker evaluating alone
     // (asynchronous methods during training) uses a group of one.
     workers_.emplace(comm_.split(role_ == Role::worker ? 0 : 1, comm_.rank(), "workers"));
