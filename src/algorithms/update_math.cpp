@@ -102,6 +102,13 @@ void scale(std::span<float> x, float factor) {
   for (float& value : x) value *= factor;
 }
 
+bool all_finite(std::span<const float> x) {
+  // x - x is 0 for a finite x and NaN otherwise: one branch-free pass.
+  float probe = 0.0f;
+  for (const float value : x) probe += value - value;
+  return probe == 0.0f;
+}
+
 float max_abs_difference(std::span<const float> a, std::span<const float> b) {
   if (a.size() != b.size()) throw std::invalid_argument("max_abs_difference: sizes differ");
   float worst = 0.0f;

@@ -66,6 +66,9 @@ std::vector<Range> balanced_ranges(int64_t total, int parts);
 // x *= factor (for example 1/N after summing N gradients).
 void scale(std::span<float> x, float factor);
 
+// No NaN or infinity in x (--nan-policy skip checks gradients with it).
+bool all_finite(std::span<const float> x);
+
 // The largest |a_i - b_i|.
 float max_abs_difference(std::span<const float> a, std::span<const float> b);
 

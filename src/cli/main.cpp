@@ -14,6 +14,7 @@
 #include "cli/train_flags.hpp"
 #include "comm/communicator.hpp"
 #include "core/errors.hpp"
+#include "core/stop_signal.hpp"
 #include "train/trainer.hpp"
 
 namespace {
@@ -37,9 +38,30 @@ void print_error(int rank, int world, const std::string& message) {
 int run_train(const distsgd::TrainConfig& config, int* argc, char*** argv) {
   distsgd::comm::Environment environment(argc, argv);
   auto world = environment.world();
+  distsgd::install_stop_handlers(world.rank());
   try {
     torch::set_num_threads(config.threads);
     const auto result = distsgd::train(config, world);
+    // Stopped by SIGTERM/SIGINT: a clean end, with the conventional status of
+    // a process ended by that signal (128 + its number), so a scheduler knows
+    // the run is not complete.
+    if (const int signal = distsgd::stop_signal(); signal != 0) {
+      if (world.rank() == 0) {
+        const auto& s = result.summary;
+        if (s.contains("checkpoint"))
+          fmt::print(stderr,
+                     "distsgd: stopped by {} after step {}; checkpoint {} (continue with "
+                     "--resume {})\n",
+                     distsgd::signal_name(signal), s.at("step").get<int64_t>(),
+                     s.at("checkpoint").get<std::string>(), s.at("checkpoint").get<std::string>());
+        else
+          fmt::print(stderr,
+                     "distsgd: stopped by {}: workers left training early and finished the run "
+                     "({} has no checkpoints); results in {}/summary.json\n",
+                     distsgd::signal_name(signal), config.algo, config.log_dir);
+      }
+      return 128 + signal;
+    }
     if (world.rank() == 0) {
       const auto& s = result.summary;
       const int servers = s.at("servers").get<int>();

@@ -150,6 +150,10 @@ void add_train_flags(CLI::App& app, TrainConfig& c) {
                  "RANK:STEPS: that worker stops after STEPS steps, as a node leaving the job "
                  "(asynchronous methods)")
       ->group("Fault injection");
+  app.add_option("--inject-nan", c.inject_nan,
+                 "RANK:STEP: that rank's loss becomes NaN at that step (0-based), to see "
+                 "--nan-policy at work")
+      ->group("Fault injection");
   app.add_option(
          "--timeout-s", c.timeout_s,
          "Deadline of every wait on another rank; past it the run names the operation and the "

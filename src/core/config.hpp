@@ -34,6 +34,7 @@ struct TrainConfig {
   std::string straggler;         // "RANK:FACTOR": that rank computes FACTOR times slower
   std::string straggler_random;  // "P:MS": each rank's step is delayed MS ms with probability P
   std::string leave_early;  // "RANK:STEPS": that worker stops after STEPS steps (async methods)
+  std::string inject_nan;   // "RANK:STEP": that rank's loss becomes NaN at that step (0-based)
 
   // Optimisation. batch_size is per worker.
   int64_t epochs = 2;
@@ -76,6 +77,7 @@ struct TrainConfig {
   };
   std::optional<RankValue> straggler_spec() const;
   std::optional<RankValue> leave_early_spec() const;
+  std::optional<RankValue> inject_nan_spec() const;
   struct RandomDelay {
     double probability = 0.0;
     double ms = 0.0;

@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -130,6 +131,30 @@ Checkpoint read_checkpoint(const std::string& path) {
     throw DataError(path + ": corrupt checkpoint header: " + error.what());
   }
   return checkpoint;
+}
+
+std::optional<std::string> newest_good_checkpoint(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path damaged(path);
+  const fs::path directory = damaged.has_parent_path() ? damaged.parent_path() : fs::path(".");
+  std::optional<std::string> best;
+  int64_t best_step = -1;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(directory, error)) {
+    const auto name = entry.path().filename().string();
+    if (name.rfind("checkpoint-", 0) != 0 || entry.path().extension() != ".ckpt") continue;
+    if (fs::equivalent(entry.path(), damaged, error)) continue;
+    try {
+      const auto step = read_checkpoint(entry.path().string()).meta.value("step", int64_t{0});
+      if (step > best_step) {
+        best_step = step;
+        best = entry.path().string();
+      }
+    } catch (const std::exception&) {
+      // damaged too: not a fallback
+    }
+  }
+  return best;
 }
 
 }  // namespace distsgd

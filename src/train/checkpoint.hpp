@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,5 +22,9 @@ struct Checkpoint {
 void write_checkpoint(const std::string& path, const Checkpoint& checkpoint);
 // Throws DataError naming `path` and what is wrong with it.
 Checkpoint read_checkpoint(const std::string& path);
+
+// The checkpoint-*.ckpt beside `path` (not `path` itself) that reads without
+// error and is furthest in training, to fall back on when `path` is damaged.
+std::optional<std::string> newest_good_checkpoint(const std::string& path);
 
 }  // namespace distsgd

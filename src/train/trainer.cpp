@@ -14,11 +14,13 @@
 #include "core/atomic_file.hpp"
 #include "core/errors.hpp"
 #include "core/flat_parameters.hpp"
+#include "core/stop_signal.hpp"
 #include "data/dataset.hpp"
 #include "metrics/jsonl_writer.hpp"
 #include "metrics/progress_line.hpp"
 #include "models/model.hpp"
 #include "train/checkpoint.hpp"
+#include "train/consistency.hpp"
 #include "train/evaluation.hpp"
 #include "train/gradient_buckets.hpp"
 #include "train/lr_schedule.hpp"
@@ -70,6 +72,7 @@ class TrainingRun {
           "--device cuda: the flat-buffer exchange is implemented for CPU tensors only");
     comm_.set_timeout(std::chrono::duration<double>(config.timeout_s));
     comm_.set_stall_warning(std::chrono::duration<double>(config.stall_warn_s));
+    check_same_as_rank0(config, comm_);
     // Workers evaluate and average among themselves; a worker evaluating alone
     // (asynchronous methods during training) uses a group of one.
     workers_.emplace(comm_.split(role_ == Role::worker ? 0 : 1, comm_.rank(), "workers"));
@@ -100,6 +103,8 @@ class TrainingRun {
     if (config.max_steps) total_steps_ = std::min(total_steps_, *config.max_steps);
     if (const auto leave = config.leave_early_spec(); leave && leave->rank == comm.rank())
       total_steps_ = std::min(total_steps_, static_cast<int64_t>(leave->value));
+    if (const auto nan = config.inject_nan_spec(); nan && nan->rank == comm.rank())
+      nan_step_ = static_cast<int64_t>(nan->value);
     if (const auto slow = config.straggler_spec(); slow && slow->rank == comm.rank())
       slowdown_ = slow->value;
     random_delay_ = config.straggler_random_spec();
@@ -119,7 +124,9 @@ class TrainingRun {
   TrainResult serve();
   EvalResult evaluate_local_replica();
   comm::Communicator& eval_comm();
-  void save_checkpoint(int64_t epochs_done);
+  void save_checkpoint(const std::string& name);
+  bool stop_agreed();
+  TrainResult stop_with_checkpoint();
   void restore(const std::string& path);
   double max_divergence(std::span<float> values, const std::string& what);
   nlohmann::json make_summary(double wall_s);
@@ -149,6 +156,13 @@ class TrainingRun {
   double slowdown_ = 1.0;                                 // --straggler factor of this rank
   std::optional<TrainConfig::RandomDelay> random_delay_;  // --straggler-random
   double injected_s_ = 0.0;
+  std::optional<int64_t> nan_step_;  // --inject-nan on this rank
+  int64_t skipped_steps_ = 0;        // --nan-policy skip: updates dropped
+  // SIGTERM/SIGINT: synchronous workers agree on the step to stop at with a
+  // one-number all-reduce per step, started after a step and read after the next.
+  comm::Request stop_vote_;
+  int64_t stop_vote_value_ = 0;
+  int stopped_by_ = 0;  // the signal that stopped training, or 0
   double active_train_s_ = 0.0;          // training time up to this worker's last step
   bool finished_ = false;                // finish() done: evaluations are collective again
   std::vector<float> evaluated_params_;  // what the last evaluation scored, when not the replica
@@ -204,6 +218,7 @@ TrainResult TrainingRun::run() {
     for (int64_t s = step_ - epoch_ * steps_per_epoch_;
          s < steps_per_epoch_ && step_ < total_steps_; ++s) {
       train_step(shard, s);
+      if (stop_agreed()) break;
       if (config_.eval_every > 0 && step_ % config_.eval_every == 0) run_evaluation();
       const double train_s = clock_.train_s();
       const double rate =
@@ -215,16 +230,19 @@ TrainResult TrainingRun::run() {
                            static_cast<double>(total_steps_ - step_)});
     }
     if (step_ == (epoch_ + 1) * steps_per_epoch_) ++epoch_;
+    if (stopped_by_) break;
     if (config_.eval_every == 0 && step_ < total_steps_) run_evaluation();
     if (algorithm_->supports_checkpoints() && config_.checkpoint_every > 0 &&
         epoch_ % config_.checkpoint_every == 0 && step_ == epoch_ * steps_per_epoch_)
-      save_checkpoint(epoch_);
+      save_checkpoint(fmt::format("checkpoint-epoch{}.ckpt", epoch_));
     if (config_.stop_after_epoch && epoch_ == *config_.stop_after_epoch &&
         epoch_ < config_.epochs) {
       stopped_early = true;
       break;
     }
   }
+  if (stop_vote_.valid()) stop_vote_.wait();  // every worker started it: finish it alike
+  if (stopped_by_ && algorithm_->supports_checkpoints()) return stop_with_checkpoint();
   // Training time of this worker's own steps: what a finished worker spends
   // waiting for the others is not its throughput.
   active_train_s_ = clock_.train_s();
@@ -236,6 +254,8 @@ TrainResult TrainingRun::run() {
   TrainResult result;
   result.summary = make_summary(wall_s);
   result.summary["stopped_early"] = stopped_early;
+  result.summary["stopped_by_signal"] =
+      stopped_by_ ? nlohmann::json(signal_name(stopped_by_)) : nlohmann::json(nullptr);
   result.step_times_s = std::move(step_times_);
   metrics_->flush();
   if (comm_.rank() == 0) {
@@ -266,13 +286,15 @@ void TrainingRun::train_step(const std::vector<int64_t>& shard, int64_t step_in_
   if (buckets_) buckets_->begin_step();
   auto logits = model_->forward(inputs);
   auto loss = torch::nn::functional::cross_entropy(logits, targets);
+  if (nan_step_ && *nan_step_ == step_) loss = loss * std::numeric_limits<double>::quiet_NaN();
   loss.backward();
   if (buckets_) buckets_->end_backward();
   inject_delay(seconds_since(started));
 
   const StepInfo info{step_, epoch_, schedule_->at(step_)};
   const double loss_value = loss.item<double>();
-  if (!std::isfinite(loss_value))
+  const bool finite_loss = std::isfinite(loss_value);
+  if (!finite_loss && config_.nan_policy == "stop")
     throw RuntimeFailure(fmt::format(
         "loss is {} at step {} (epoch {}) on rank {}{}{}", loss_value, step_, epoch_ + 1,
         comm_.rank(),
@@ -281,8 +303,21 @@ void TrainingRun::train_step(const std::vector<int64_t>& shard, int64_t step_in_
             ? ""
             : " (asynchronous updates add momentum of their own: try a lower "
               "--lr or --momentum)"));
+  // --nan-policy skip: a non-finite gradient is replaced by zeros before the
+  // method sees it, and this rank's own update is dropped. Synchronous workers
+  // all see the same averaged gradient, so they all drop the same step.
+  // (A bucketed method has its exchange in flight already: it drops the step
+  // by the check of the averaged gradient below.)
+  if (!finite_loss && !algorithm_->uses_gradient_buckets()) flat_->zero_grads();
   algorithm_->before_step(replica(), info);
-  if (!algorithm_->replaces_optimizer_step())
+  const bool skip = config_.nan_policy == "skip" &&
+                    (!finite_loss || !math::all_finite(flat_->grad_span()));
+  if (skip) {
+    ++skipped_steps_;
+    fmt::print(stderr, "distsgd: rank {}: {} at step {}: update skipped (--nan-policy skip)\n",
+               comm_.rank(), finite_loss ? "non-finite gradient" : "non-finite loss", step_);
+  }
+  if (!algorithm_->replaces_optimizer_step() && !skip)
     math::sgd_step(flat_->param_span(), flat_->grad_span(), momentum_, hyper_, info.lr);
   algorithm_->after_step(replica(), info);
 
@@ -290,7 +325,7 @@ void TrainingRun::train_step(const std::vector<int64_t>& shard, int64_t step_in_
   samples_ += config_.batch_size;
   step_times_.push_back(seconds_since(started));
   const double accuracy = logits.argmax(1).eq(targets).to(torch::kFloat64).mean().item<double>();
-  record_step(loss_value, accuracy);
+  if (finite_loss) record_step(loss_value, accuracy);
   metrics_->write({{"type", "step"},
                    {"step", step_},
                    {"epoch", epoch_},
@@ -381,10 +416,45 @@ EvalResult TrainingRun::evaluate_local_replica() {
   return result;
 }
 
-void TrainingRun::save_checkpoint(int64_t epochs_done) {
+// SIGTERM/SIGINT seen (on any worker, for synchronous methods): stop now.
+// Asynchronous workers stop on their own, as a worker leaving the job does.
+bool TrainingRun::stop_agreed() {
+  if (!algorithm_->synchronous_evaluation()) {
+    stopped_by_ = stop_signal();
+    return stopped_by_ != 0;
+  }
+  if (stop_vote_.valid()) {
+    stop_vote_.wait();
+    stop_vote_ = {};
+    if (stop_vote_value_ > 0) {
+      stopped_by_ = static_cast<int>(stop_vote_value_);
+      return true;
+    }
+  }
+  stop_vote_value_ = stop_signal();
+  stop_vote_ = workers_->iallreduce(&stop_vote_value_, 1, comm::DType::i64, comm::ReduceOp::max,
+                                    "stop vote");
+  return false;
+}
+
+// A checkpoint where training stands, then a clean end without the final
+// evaluation (a preempted node has seconds, not minutes).
+TrainResult TrainingRun::stop_with_checkpoint() {
+  const auto path = config_.log_dir + "/" + fmt::format("checkpoint-step{}.ckpt", step_);
+  save_checkpoint(fmt::format("checkpoint-step{}.ckpt", step_));
+  metrics_->flush();
+  TrainResult result;
+  result.summary = {{"stopped_by_signal", signal_name(stopped_by_)},
+                    {"checkpoint", path},
+                    {"step", step_},
+                    {"epoch", epoch_}};
+  return result;
+}
+
+void TrainingRun::save_checkpoint(const std::string& name) {
   auto pause = clock_.pause_for_evaluation();
   algorithm_->before_checkpoint(replica());
-  const auto path = fmt::format("{}/checkpoint-epoch{}.ckpt", config_.log_dir, epochs_done);
+  const auto path = config_.log_dir + "/" + name;
   if (comm_.rank() == 0) {
     Checkpoint checkpoint;
     checkpoint.meta = {
@@ -398,6 +468,8 @@ void TrainingRun::save_checkpoint(int64_t epochs_done) {
         {"time_to_target_s", time_to_target_s_ ? nlohmann::json(*time_to_target_s_) : nullptr},
         {"epochs_to_target", epochs_to_target_ ? nlohmann::json(*epochs_to_target_) : nullptr},
         {"nodes", comm_.size()},
+        {"steps_per_epoch", steps_per_epoch_},
+        {"skipped_steps", skipped_steps_},
         {"versions", runtime_versions()}};
     checkpoint.tensors["params"] = to_vector(flat_->param_span());
     checkpoint.tensors["buffers"] = to_vector(flat_->buffer_span());
@@ -414,10 +486,21 @@ void TrainingRun::save_checkpoint(int64_t epochs_done) {
     checkpoints_.push_back(path);
   }
   comm_.barrier("after writing checkpoint " + path);
+  set_resume_hint("last checkpoint: " + path);
 }
 
 void TrainingRun::restore(const std::string& path) {
-  const Checkpoint checkpoint = read_checkpoint(path);
+  Checkpoint checkpoint;
+  try {
+    checkpoint = read_checkpoint(path);
+  } catch (const DataError& error) {
+    const auto fallback = newest_good_checkpoint(path);
+    throw DataError(fmt::format(
+        "--resume: {}; {}", error.what(),
+        fallback ? fmt::format("the previous good checkpoint is {} (resume with --resume {})",
+                               *fallback, *fallback)
+                 : std::string("there is no other good checkpoint beside it")));
+  }
   const auto& saved = checkpoint.meta.at("config");
   for (const char* key : {"algo", "model", "dataset", "batch_size", "seed"}) {
     if (saved.at(key) != config_.to_json().at(key))
@@ -425,16 +508,36 @@ void TrainingRun::restore(const std::string& path) {
           fmt::format("--resume {}: the checkpoint was made with --{} {}, this run has {}", path,
                       key, saved.at(key).dump(), config_.to_json().at(key).dump()));
   }
-  if (checkpoint.meta.at("nodes").get<int>() != comm_.size())
-    throw ConfigError(
-        fmt::format("--resume {}: the checkpoint was made on {} ranks, this run has {}", path,
-                    checkpoint.meta.at("nodes").get<int>(), comm_.size()));
   copy_into(flat_->param_span(), checkpoint.tensors.at("params"), "parameters", path);
   copy_into(flat_->buffer_span(), checkpoint.tensors.at("buffers"), "buffers", path);
   momentum_.buffer = checkpoint.tensors.at("momentum");
   step_ = checkpoint.meta.at("step").get<int64_t>();
   epoch_ = checkpoint.meta.at("epoch").get<int64_t>();
+  const int saved_nodes = checkpoint.meta.at("nodes").get<int>();
+  if (saved_nodes != comm_.size()) {
+    // Synchronous replicas are identical, so the state moves to any node
+    // count; the position in the epoch keeps its fraction (each worker's shard,
+    // and so the number of steps in an epoch, depends on the number of workers).
+    const auto saved_steps = checkpoint.meta.value("steps_per_epoch", int64_t{0});
+    if (saved_steps <= 0)
+      throw ConfigError(fmt::format(
+          "--resume {}: made on {} ranks by an older build; resume it on {} ranks", path,
+          saved_nodes, saved_nodes));
+    const double fraction =
+        static_cast<double>(step_ - epoch_ * saved_steps) / static_cast<double>(saved_steps);
+    const int64_t moved = epoch_ * steps_per_epoch_ +
+                          static_cast<int64_t>(std::llround(fraction * steps_per_epoch_));
+    if (comm_.rank() == 0)
+      fmt::print(stderr,
+                 "distsgd: resuming a checkpoint of {} ranks on {}: step {} of {} per epoch "
+                 "becomes step {} of {} (epoch {}); the data order differs from a run that "
+                 "was not interrupted\n",
+                 saved_nodes, comm_.size(), step_, saved_steps, moved, steps_per_epoch_,
+                 epoch_ + 1);
+    step_ = moved;
+  }
   samples_ = checkpoint.meta.at("samples").get<int64_t>();
+  skipped_steps_ = checkpoint.meta.value("skipped_steps", int64_t{0});
   best_accuracy_ = checkpoint.meta.at("best_test_accuracy").get<double>();
   if (!checkpoint.meta.at("time_to_target_s").is_null())
     time_to_target_s_ = checkpoint.meta.at("time_to_target_s").get<double>();
@@ -469,18 +572,20 @@ nlohmann::json TrainingRun::make_summary(double wall_s) {
   std::vector<double> sorted = step_times_;
   std::sort(sorted.begin(), sorted.end());
   const double median = sorted.empty() ? 0.0 : sorted[sorted.size() / 2];
-  // Per worker: steps taken and median step time, to see stragglers and early leavers.
   // Per worker: steps taken, median step time and injected delay, to see
   // stragglers and early leavers.
-  std::vector<double> own = {static_cast<double>(step_), median, injected_s_},
-                      all(3 * workers_->size());
+  std::vector<double> own = {static_cast<double>(step_), median, injected_s_,
+                             static_cast<double>(skipped_steps_)},
+                      all(4 * workers_->size());
   workers_->allgather(own.data(), all.data(), own.size() * sizeof(double), "per-worker figures");
   std::vector<int64_t> worker_steps;
+  std::vector<int64_t> worker_skipped;
   std::vector<double> worker_medians, worker_injected;
   for (int w = 0; w < workers_->size(); ++w) {
-    worker_steps.push_back(static_cast<int64_t>(all[3 * w]));
-    worker_medians.push_back(all[3 * w + 1]);
-    worker_injected.push_back(all[3 * w + 2]);
+    worker_steps.push_back(static_cast<int64_t>(all[4 * w]));
+    worker_medians.push_back(all[4 * w + 1]);
+    worker_injected.push_back(all[4 * w + 2]);
+    worker_skipped.push_back(static_cast<int64_t>(all[4 * w + 3]));
   }
   const double train_s = clock_.train_s();
   nlohmann::json summary = {
@@ -515,6 +620,8 @@ nlohmann::json TrainingRun::make_summary(double wall_s) {
       {"server_updates_per_s", nullptr},
       {"consensus_distance", nullptr},
       {"checkpoints", algorithm_->supports_checkpoints() && config_.checkpoint_every > 0},
+      {"skipped_steps", worker_skipped},  // per worker: updates dropped by --nan-policy skip
+      {"nan_policy", config_.nan_policy},
       {"straggler", config_.straggler.empty() && config_.straggler_random.empty()
                         ? nlohmann::json(nullptr)
                         : nlohmann::json{{"spec", config_.straggler},
