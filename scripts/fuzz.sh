@@ -17,10 +17,11 @@ build=${FUZZ_BUILD:-$root/build-fuzz}
 targets=(${FUZZ_TARGETS:-idx cifar10 checkpoint})
 
 start=$(date +%s)
-cmake -S "$root/fuzz" -B "$build" -DCMAKE_CXX_COMPILER="${CXX_FUZZ:-clang++}" > "$build.configure.log" 2>&1 ||
-  { cat "$build.configure.log" >&2; exit 1; }
-cmake --build "$build" -j"${JOBS:-2}" > "$build.build.log" 2>&1 ||
-  { cat "$build.build.log" >&2; exit 1; }
+mkdir -p "$build"
+cmake -S "$root/fuzz" -B "$build" -DCMAKE_CXX_COMPILER="${CXX_FUZZ:-clang++}" > "$build/configure.log" 2>&1 ||
+  { cat "$build/configure.log" >&2; exit 1; }
+cmake --build "$build" -j"${JOBS:-2}" > "$build/build.log" 2>&1 ||
+  { cat "$build/build.log" >&2; exit 1; }
 echo "fuzz: built $build in $(($(date +%s) - start)) s"
 
 # Scratch space: the corpora the runs grow, and the per-process directories
