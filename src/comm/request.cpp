@@ -1,5 +1,6 @@
 // Request: an MPI request polled with MPI_Test under a deadline.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <thread>
@@ -41,16 +42,42 @@ constexpr auto kLongestPoll = std::chrono::seconds(1);
 constexpr auto kAnnounceAfter = std::chrono::seconds(1);
 constexpr auto kNoticePoll = std::chrono::milliseconds(100);
 
-// Who the wait is for: the peer of a message; for a collective, which ranks
-// have said they wait in it and which have not joined it.
+// A notice about a collective this far behind is from an earlier stall, not this one.
+constexpr int64_t kRecentCollectives = 16;
+
+// Who the wait is for: the peer of a message. For a collective, from the stall
+// notices: the ranks waiting in it, those past it (they have done their part),
+// and the missing ones: waiting in an earlier collective, or silent (stopped,
+// lost, or still computing: the one to look at).
 std::string diagnosis(const Request::Impl& r) {
   if (!r.stall) return fmt::format("rank {} waiting on {}", r.own_rank, r.peers);
-  const auto in = r.stall->waiting_in(r.seq);
-  std::vector<int> missing;
-  for (int rank = 0; rank < r.stall->size(); ++rank)
-    if (!std::binary_search(in.begin(), in.end(), rank)) missing.push_back(rank);
-  return fmt::format("rank {} waiting on {} (collective #{}); in it: {}; not joined: {}", r.own_rank,
-                     r.peers, r.seq, detail::rank_list(in), detail::rank_list(missing));
+  std::vector<int> in, past;
+  std::vector<std::string> missing;
+  for (int rank = 0; rank < r.stall->size(); ++rank) {
+    const int64_t latest = r.stall->latest(rank);
+    if (latest == r.seq)
+      in.push_back(rank);
+    else if (latest > r.seq)
+      past.push_back(rank);
+    else if (latest >= 0 && latest >= r.seq - kRecentCollectives)
+      missing.push_back(fmt::format("rank {} (waits in collective #{})", rank, latest));
+    else
+      missing.push_back(fmt::format("rank {} (silent: stopped, lost or still computing)", rank));
+  }
+  return fmt::format("rank {} waiting on {} (collective #{}); in it: {}{}; missing: {}", r.own_rank,
+                     r.peers, r.seq, detail::rank_list(in),
+                     past.empty() ? "" : "; done with it: " + detail::rank_list(past),
+                     missing.empty() ? std::string("none") : fmt::format("{}", fmt::join(missing, ", ")));
+}
+
+// One rank speaks for a stall: the lowest one waiting in this collective or
+// (stuck behind) in a recent earlier one.
+bool speaks_for_stall(const Request::Impl& r) {
+  for (int rank = 0; rank < r.stall->rank(); ++rank) {
+    const int64_t latest = r.stall->latest(rank);
+    if (latest >= 0 && latest <= r.seq && latest >= r.seq - kRecentCollectives) return false;
+  }
+  return true;
 }
 }  // namespace
 
@@ -84,8 +111,8 @@ void Request::wait() {
                                     Seconds(r.timeout).count(), r.what, diagnosis(r)));
     if (r.stall_warning.count() > 0 && waited >= next_warning) {
       next_warning += r.stall_warning;
-      // For a collective, the lowest waiting rank speaks for all of them.
-      if (r.stall && r.stall->waiting_in(r.seq).front() != r.stall->rank()) continue;
+      // For a collective, one rank speaks for all those waiting.
+      if (r.stall && !speaks_for_stall(r)) continue;
       fmt::print(stderr, "distsgd: stall: rank {} has waited {:.0f} s for {} ({}); deadline {:.0f} s\n",
                  r.own_rank, Seconds(waited).count(), r.what, diagnosis(r),
                  Seconds(r.timeout).count());

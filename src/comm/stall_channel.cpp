@@ -61,13 +61,6 @@ void StallChannel::poll() {
   }
 }
 
-std::vector<int> StallChannel::waiting_in(int64_t seq) const {
-  std::vector<int> ranks;
-  for (int r = 0; r < size_; ++r)
-    if (latest_[static_cast<std::size_t>(r)] == seq) ranks.push_back(r);
-  return ranks;
-}
-
 std::string rank_list(const std::vector<int>& ranks) {
   if (ranks.empty()) return "none";
   if (ranks.size() == 1) return fmt::format("rank {}", ranks[0]);

@@ -28,8 +28,8 @@ class StallChannel {
   void announce(int64_t seq);
   // Takes the notices that have arrived (never blocks).
   void poll();
-  // The ranks known to wait in collective `seq` (this rank included), sorted.
-  std::vector<int> waiting_in(int64_t seq) const;
+  // The collective `rank` last said it waits in (-1: none yet).
+  int64_t latest(int rank) const { return latest_[static_cast<std::size_t>(rank)]; }
   int rank() const { return rank_; }
   int size() const { return size_; }
 

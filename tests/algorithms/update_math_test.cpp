@@ -224,4 +224,17 @@ TEST(BalancedRanges, ContiguousCoverWithSizesDifferingByAtMostOne) {
   EXPECT_EQ(math::balanced_ranges(10, 3), (std::vector<math::Range>{{0, 4}, {4, 3}, {7, 3}}));
   EXPECT_THROW(math::balanced_ranges(10, 0), std::invalid_argument);
 }
+
+TEST(AllFinite, FindsANaNOrAnInfinityAnywhere) {
+  std::vector<float> x(1000, 1.5f);
+  EXPECT_TRUE(math::all_finite(x));
+  EXPECT_TRUE(math::all_finite(std::span<const float>()));
+  x[999] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_FALSE(math::all_finite(x));
+  x[999] = 2.0f;
+  x[0] = -std::numeric_limits<float>::infinity();
+  EXPECT_FALSE(math::all_finite(x));
+  x[0] = std::numeric_limits<float>::max();  // finite, however large
+  EXPECT_TRUE(math::all_finite(x));
+}
 }  // namespace distsgd

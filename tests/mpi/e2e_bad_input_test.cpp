@@ -74,6 +74,22 @@ TEST(BadInput, CorruptCheckpointOnResume) {
       run_distsgd(2, "train --quiet --resume " + dir + "/bad.ckpt --log-dir " + dir), 2, "bad.ckpt");
 }
 
+// One rank started with another flag (mpirun's MPMD syntax): that rank names
+// the flag and both values, and the job ends.
+TEST(BadInput, RanksStartedWithDifferentFlags) {
+  const auto log = make_temp_dir("mismatch");
+  const std::string common = " train --model mlp --max-steps 20 --quiet --log-dir " + log;
+  const auto run = run_distsgd(
+      1, common + " --lr 0.05 : -np 1 " + std::string(DISTSGD_BINARY) + common + " --lr 0.1");
+  expect_clear_failure(run, 2, "rank 1 was started with --lr 0.1, rank 0 with --lr 0.05");
+}
+
+TEST(BadInput, FaultFlags) {
+  expect_clear_failure(run_distsgd(0, "train --nan-policy ignore"), 2, "--nan-policy");
+  expect_clear_failure(run_distsgd(0, "train --stall-warn-s -1"), 2, "--stall-warn-s");
+  expect_clear_failure(run_distsgd(0, "train --inject-nan 1:x"), 2, "--inject-nan");
+}
+
 }  // namespace
 }  // namespace distsgd::testing
 
