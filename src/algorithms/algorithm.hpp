@@ -11,9 +11,13 @@
 // Everything here is flat float vectors (see core/flat_parameters.hpp), so no
 // method needs LibTorch or MPI types in its interface.
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace distsgd {
 
@@ -41,6 +45,23 @@ struct StepInfo {
   double lr = 0.0;
 };
 
+// What a method adds to its rank's part of a checkpoint in parts (see
+// train/checkpoint.hpp): a JSON header and named float vectors.
+struct MethodState {
+  nlohmann::json meta = nlohmann::json::object();
+  std::map<std::string, std::vector<float>> tensors;
+};
+
+// A part file as the manifest lists it: size and stored CRC-32 (bytes < 0: none).
+struct PartDigest {
+  int64_t bytes = -1;
+  uint32_t crc = 0;
+};
+
+// Given to a server by the trainer: writes this rank's part of the checkpoint
+// at the end of `epoch` (its state from checkpoint_state) and returns its digest.
+using PartWriter = std::function<PartDigest(int64_t epoch)>;
+
 class Algorithm {
  public:
   virtual ~Algorithm() = default;
@@ -56,8 +77,15 @@ class Algorithm {
   // different steps, so worker 0 evaluates alone until the end of training,
   // when all workers evaluate together.
   virtual bool synchronous_evaluation() const { return true; }
+  // True when every worker takes every step together (synchronous all-reduce):
+  // the trainer may then agree on things (stopping on a signal) with a
+  // collective per step. Methods that let workers run apart return false.
+  virtual bool lockstep() const { return false; }
   // Whether the trainer's checkpoints capture this method's whole state.
   virtual bool supports_checkpoints() const { return false; }
+  // Whether every rank writes its own part of a checkpoint (its state differs
+  // from the others'), rather than rank 0 alone writing one file.
+  virtual bool checkpoints_in_parts() const { return false; }
 
   // Once, before the first step (and after a checkpoint was restored).
   virtual void start(ReplicaView replica) = 0;
@@ -72,6 +100,26 @@ class Algorithm {
   virtual bool prepare_evaluation(ReplicaView replica, ReplicaView out) { return false; }
   // Before a checkpoint is taken (every rank, same point).
   virtual void before_checkpoint(ReplicaView replica) {}
+  // Checkpoints in parts, at the end of a checkpoint epoch (every worker, at
+  // step `step`): bring the job to a quiescent point where nothing is in flight
+  // (gossip: settle; parameter servers: every worker asks every server for its
+  // part and waits until all workers have). Returns the digests of the parts
+  // other ranks wrote meanwhile (servers), indexed by rank, or nullopt when a
+  // worker has stopped (SIGTERM/SIGINT) so no checkpoint can be taken: the
+  // caller stops training too.
+  virtual std::optional<std::vector<PartDigest>> quiesce_for_checkpoint(ReplicaView replica,
+                                                                        int64_t epoch,
+                                                                        int64_t step) {
+    return std::vector<PartDigest>{};
+  }
+  // Servers of checkpoints in parts: how to write their part when asked (given
+  // before serve).
+  virtual void set_part_writer(PartWriter writer) {}
+  // This rank's method state for its part (at a quiescent point), and its
+  // restoration (after start, after the trainer restored the replica and
+  // momentum). Servers keep their state here; workers add theirs.
+  virtual MethodState checkpoint_state(ReplicaView replica) { return {}; }
+  virtual void restore_state(ReplicaView replica, const MethodState& state) {}
   // A server rank's whole work between start and finish: answer workers until
   // every one of them has finished.
   virtual void serve(ReplicaView replica) {}

@@ -20,6 +20,7 @@ class AllReduceSgd : public Algorithm {
   std::string name() const override { return "allreduce"; }
   bool uses_gradient_buckets() const override { return true; }
   bool supports_checkpoints() const override { return true; }
+  bool lockstep() const override { return true; }
   void start(ReplicaView replica) override;
   void bucket_ready(const GradBucket& bucket) override;
   void before_step(ReplicaView replica, const StepInfo& step) override;

@@ -99,7 +99,18 @@ void GossipSgd::pull_round() {
 // to that peer to be matched (taken by its communication thread), so that the
 // buffer can be reused.
 void GossipSgd::push_round() {
-  const auto peers = schedule_->next(config_.gossip_peers);
+  auto peers = schedule_->next(config_.gossip_peers);
+  // A peer that has not yet taken our previous push (stopped, or slow) is
+  // skipped this round rather than waited for: its share stays here, so no
+  // mass is lost, and this node goes on training.
+  std::erase_if(peers, [this](int peer) {
+    auto& send = push_sends_[static_cast<std::size_t>(peer)];
+    return send.valid() && !send.test();
+  });
+  if (peers.empty()) {
+    ++rounds_;
+    return;
+  }
   double share_weight = 1.0;
   if (mode_ == Mode::push_sum) {
     math::push_sum_share(state_, weight_, static_cast<int>(peers.size()) + 1);
@@ -151,6 +162,38 @@ void GossipSgd::settle(ReplicaView replica) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   if (mode_ != Mode::pull) absorb_into(replica);
+}
+
+std::optional<std::vector<PartDigest>> GossipSgd::quiesce_for_checkpoint(ReplicaView replica,
+                                                                         int64_t, int64_t) {
+  settle(replica);
+  return std::vector<PartDigest>(static_cast<std::size_t>(world_.size()));
+}
+
+// Counters of traffic (and so of pushes in flight) start again from zero in a
+// resumed run, on every node alike; the schedule continues where it was.
+MethodState GossipSgd::checkpoint_state(ReplicaView) {
+  MethodState state;
+  state.meta = {{"weight", weight_},
+                {"steps", steps_},
+                {"rounds", rounds_},
+                {"consensus_history", consensus_}};
+  return state;
+}
+
+void GossipSgd::restore_state(ReplicaView replica, const MethodState& state) {
+  weight_ = state.meta.at("weight").get<double>();
+  steps_ = state.meta.at("steps").get<int64_t>();
+  rounds_ = state.meta.at("rounds").get<int64_t>();
+  consensus_ = state.meta.at("consensus_history").get<std::vector<double>>();
+  schedule_.emplace(config_.topology, world_.rank(), world_.size(), config_.seed);
+  for (int64_t round = 0; round < rounds_; ++round) schedule_->next(config_.gossip_peers);
+  if (mode_ == Mode::pull) {
+    // Peers pull the restored state from now on (before any of them trains:
+    // the trainer's restore ends with a collective).
+    load_state(replica);
+    service_->publish(state_);
+  }
 }
 
 // Takes in what arrived since the last step into the replica itself.

@@ -19,6 +19,11 @@
 // with the same weights). Evaluations are the only global synchronisations:
 // they score the exact average of the replicas and measure the consensus
 // distance, mean over nodes of ||x_i - x_avg||^2 / ||x_avg||^2.
+//
+// Checkpoints come in parts (train/checkpoint.hpp): at the end of a checkpoint
+// epoch the nodes settle (no push in flight; one all-reduce per poll), then each
+// writes its replica, momentum, push-sum weight and place in the peer schedule.
+// Not with --leave-early (nodes stop at different epochs).
 #include <memory>
 #include <optional>
 #include <vector>
@@ -42,7 +47,13 @@ class GossipSgd : public Algorithm {
   // With --leave-early nodes end at different steps, so during training rank
   // 0 evaluates its own replica alone; at the end all nodes evaluate together.
   bool synchronous_evaluation() const override { return config_.leave_early.empty(); }
+  bool supports_checkpoints() const override { return config_.leave_early.empty(); }
+  bool checkpoints_in_parts() const override { return true; }
   void start(ReplicaView replica) override;
+  std::optional<std::vector<PartDigest>> quiesce_for_checkpoint(ReplicaView replica, int64_t epoch,
+                                                                int64_t step) override;
+  MethodState checkpoint_state(ReplicaView replica) override;
+  void restore_state(ReplicaView replica, const MethodState& state) override;
   void after_step(ReplicaView replica, const StepInfo& step) override;
   bool prepare_evaluation(ReplicaView replica, ReplicaView out) override;
   void finish(ReplicaView replica) override;

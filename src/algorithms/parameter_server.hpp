@@ -17,6 +17,15 @@
 //
 // Evaluation uses the server's parameters (ASGD) or the centre (EASGD); a
 // finished worker tells each server so, and a server serves until all have.
+//
+// Checkpoints come in parts (train/checkpoint.hpp): at the end of a checkpoint
+// epoch every worker asks every server for its part (ps::Kind::checkpoint);
+// a server writes it (shard, momentum, version, clocks) once every worker has
+// asked, that is once nothing is in flight, and then answers. So a checkpoint
+// costs a rendezvous of the workers: the fastest waits there for the slowest.
+// A worker that finished (stopped by a signal) means no checkpoint: the others
+// are told so and stop too. Not with --leave-early (workers stop at different
+// epochs).
 #include <memory>
 #include <vector>
 
@@ -56,7 +65,13 @@ class ParameterServerWorker : public Algorithm {
   std::string name() const override { return method_ == PsMethod::asgd ? "asgd" : "easgd"; }
   bool replaces_optimizer_step() const override { return method_ == PsMethod::asgd; }
   bool synchronous_evaluation() const override { return false; }
+  bool supports_checkpoints() const override { return config_.leave_early.empty(); }
+  bool checkpoints_in_parts() const override { return true; }
   void start(ReplicaView replica) override;
+  std::optional<std::vector<PartDigest>> quiesce_for_checkpoint(ReplicaView replica, int64_t epoch,
+                                                                int64_t step) override;
+  MethodState checkpoint_state(ReplicaView replica) override;
+  void restore_state(ReplicaView replica, const MethodState& state) override;
   void before_step(ReplicaView replica, const StepInfo& step) override;
   void after_step(ReplicaView replica, const StepInfo& step) override;
   bool prepare_evaluation(ReplicaView replica, ReplicaView out) override;
@@ -91,7 +106,12 @@ class ParameterServer : public Algorithm {
 
   std::string name() const override { return method_ == PsMethod::asgd ? "asgd" : "easgd"; }
   Role role() const override { return Role::server; }
+  bool supports_checkpoints() const override { return config_.leave_early.empty(); }
+  bool checkpoints_in_parts() const override { return true; }
   void start(ReplicaView replica) override;
+  void set_part_writer(PartWriter writer) override { part_writer_ = std::move(writer); }
+  MethodState checkpoint_state(ReplicaView replica) override;
+  void restore_state(ReplicaView replica, const MethodState& state) override;
   void serve(ReplicaView replica) override;
   void finish(ReplicaView replica) override;
   nlohmann::json summary() override;
@@ -103,6 +123,8 @@ class ParameterServer : public Algorithm {
   void reply(int worker, ps::Kind kind);
   void release_held_replies();
   void answer_finished_workers(bool all_done);
+  void progress_checkpoint();
+  void reply_checkpoint(int worker, int64_t status, uint32_t crc);
   int64_t slowest_live_clock() const;
   int live_workers() const;
   void check_silent_workers() const;
@@ -120,6 +142,12 @@ class ParameterServer : public Algorithm {
   int64_t version_ = 0;
   std::vector<Peer> peers_;
   ps::ServerStats stats_;
+  PartWriter part_writer_;
+  // The checkpoint the workers are gathering for (epoch, or -1), and once every
+  // worker has asked or finished, the answer: part size or kCheckpointStopped.
+  int64_t checkpoint_epoch_ = -1;
+  std::optional<int64_t> checkpoint_status_;
+  uint32_t checkpoint_crc_ = 0;
 };
 
 }  // namespace distsgd

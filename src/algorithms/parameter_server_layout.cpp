@@ -34,6 +34,8 @@ std::string ps::kind_name(Kind kind) {
       return "parameter pull";
     case Kind::done:
       return "end-of-training notice";
+    case Kind::checkpoint:
+      return "checkpoint request";
   }
   return fmt::format("request of unknown kind {}", static_cast<int64_t>(kind));
 }

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "algorithms/parameter_server.hpp"
+#include "core/errors.hpp"
 #include "core/idle_backoff.hpp"
 
 namespace distsgd {
@@ -22,11 +23,13 @@ double seconds(Clock::duration duration) { return std::chrono::duration<double>(
 struct ParameterServer::Peer {
   std::vector<float> inbox, outbox;
   comm::Request receive, send;
-  int64_t clock = 0;             // updates this worker has made on this server
-  bool done = false;             // has said it finished training
-  bool released = false;         // has been told that every worker finished; sends nothing more
-  bool held = false;             // its reply is held back by --max-staleness
-  bool waiting_for_end = false;  // its `done` request is not answered yet
+  int64_t clock = 0;                // updates this worker has made on this server
+  bool done = false;                // has said it finished training
+  bool released = false;            // has been told that every worker finished; sends nothing more
+  bool held = false;                // its reply is held back by --max-staleness
+  bool waiting_for_end = false;     // its `done` request is not answered yet
+  bool at_checkpoint = false;       // has asked for the current checkpoint, not had the answer
+  bool checkpoint_waiting = false;  // its `checkpoint` request is not answered yet
   Clock::time_point held_since{}, last_request = Clock::now();
   int64_t last_step = -1;
   ps::Kind last_kind = ps::Kind::pull;
@@ -78,6 +81,7 @@ void ParameterServer::serve(ReplicaView) {
       handle(worker);
       progressed = true;
     }
+    progress_checkpoint();
     const bool all_done = live_workers() == 0;
     answer_finished_workers(all_done);
     if (all_done &&
@@ -139,6 +143,21 @@ void ParameterServer::handle(int worker) {
       post_receive(worker);
       reply(worker, kind);
       return;
+    case ps::Kind::checkpoint:
+      if (peer.done)
+        throw comm::CommFailure(fmt::format(
+            "server rank {}: checkpoint request from worker rank {}, which has finished",
+            world_.rank(), worker));
+      if (checkpoint_epoch_ >= 0 && header.version != checkpoint_epoch_)
+        throw comm::CommFailure(fmt::format(
+            "server rank {}: worker rank {} asks for the checkpoint of epoch {} while others "
+            "wait for the one of epoch {}",
+            world_.rank(), worker, header.version, checkpoint_epoch_));
+      checkpoint_epoch_ = header.version;
+      peer.at_checkpoint = true;
+      peer.checkpoint_waiting = true;
+      peer.held_since = Clock::now();
+      return;  // answered by progress_checkpoint
     case ps::Kind::done:
       // The first `done` ends this worker's training; later ones wait for the end.
       peer.done = true;
@@ -195,6 +214,99 @@ void ParameterServer::answer_finished_workers(bool all_done) {
   }
 }
 
+// The checkpoint rendezvous: once every worker still training has asked (so
+// none has a request in flight), write this server's part, or, when a worker
+// has finished meanwhile, decide there is no checkpoint; answer each asking
+// worker with that, and the ones still waiting for others at least every
+// heartbeat (they ask again).
+void ParameterServer::progress_checkpoint() {
+  if (checkpoint_epoch_ < 0) return;
+  if (!checkpoint_status_) {
+    bool everyone = true, someone_finished = false;
+    for (const auto& peer : peers_) {
+      if (peer.done)
+        someone_finished = true;
+      else if (!peer.at_checkpoint)
+        everyone = false;
+    }
+    if (!everyone) {
+      // not yet
+    } else if (someone_finished || !part_writer_) {
+      checkpoint_status_ = ps::kCheckpointStopped;
+      checkpoint_crc_ = 0;
+    } else {
+      const auto digest = part_writer_(checkpoint_epoch_);
+      checkpoint_status_ = digest.bytes;
+      checkpoint_crc_ = digest.crc;
+    }
+  }
+  const auto heartbeat = std::chrono::duration<double>(std::min(1.0, config_.timeout_s / 4));
+  bool anyone_left = false;
+  for (int worker = 0; worker < layout_.workers; ++worker) {
+    auto& peer = peers_[static_cast<std::size_t>(worker)];
+    if (peer.checkpoint_waiting && checkpoint_status_) {
+      peer.at_checkpoint = peer.checkpoint_waiting = false;
+      post_receive(worker);
+      reply_checkpoint(worker, *checkpoint_status_, checkpoint_crc_);
+    } else if (peer.checkpoint_waiting && Clock::now() - peer.held_since >= heartbeat) {
+      peer.checkpoint_waiting = false;
+      post_receive(worker);
+      reply_checkpoint(worker, ps::kCheckpointWait, 0);
+    }
+    anyone_left = anyone_left || peer.at_checkpoint;
+  }
+  if (checkpoint_status_ && !anyone_left) {
+    checkpoint_epoch_ = -1;
+    checkpoint_status_.reset();
+  }
+}
+
+void ParameterServer::reply_checkpoint(int worker, int64_t status, uint32_t crc) {
+  auto& peer = peers_[static_cast<std::size_t>(worker)];
+  if (peer.send.valid()) peer.send.wait();
+  ps::write_header(peer.outbox, {static_cast<int64_t>(ps::Kind::checkpoint), status,
+                                 static_cast<int64_t>(crc), 0.0});
+  peer.send = world_.isend(
+      peer.outbox.data(), ps::kHeaderFloats * sizeof(float), worker, ps::kReplyTag,
+      fmt::format("the answer of server rank {} to the checkpoint request of worker rank {}",
+                  world_.rank(), worker));
+  ++stats_.replies;
+}
+
+MethodState ParameterServer::checkpoint_state(ReplicaView) {
+  MethodState state;
+  std::vector<int64_t> clocks;
+  for (const auto& peer : peers_) clocks.push_back(peer.clock);
+  state.meta = {{"shard", shard_},
+                {"offset", range_.offset},
+                {"size", range_.size},
+                {"version", version_},
+                {"clocks", clocks}};
+  state.tensors["server.shard"] = params_;
+  state.tensors["server.momentum"] = momentum_.buffer;
+  return state;
+}
+
+void ParameterServer::restore_state(ReplicaView, const MethodState& state) {
+  const auto& meta = state.meta;
+  if (meta.at("shard").get<int>() != shard_ || meta.at("offset").get<int64_t>() != range_.offset ||
+      meta.at("size").get<int64_t>() != range_.size || meta.at("clocks").size() != peers_.size())
+    throw DataError(fmt::format(
+        "the checkpoint's part of server rank {} holds shard {} (offset {}, {} values) for {} "
+        "workers; this run has shard {} (offset {}, {} values) for {}",
+        world_.rank(), meta.at("shard").dump(), meta.at("offset").dump(), meta.at("size").dump(),
+        meta.at("clocks").size(), shard_, range_.offset, range_.size, peers_.size()));
+  const auto& shard = state.tensors.at("server.shard");
+  if (static_cast<int64_t>(shard.size()) != range_.size)
+    throw DataError(fmt::format("the checkpoint's shard of server rank {} has {} values, not {}",
+                                world_.rank(), shard.size(), range_.size));
+  params_ = shard;
+  momentum_.buffer = state.tensors.at("server.momentum");
+  version_ = meta.at("version").get<int64_t>();
+  for (std::size_t w = 0; w < peers_.size(); ++w)
+    peers_[w].clock = meta.at("clocks")[w].get<int64_t>();
+}
+
 void ParameterServer::release_held_replies() {
   if (!config_.max_staleness) return;
   const int64_t slowest = slowest_live_clock();
@@ -227,7 +339,7 @@ void ParameterServer::check_silent_workers() const {
   const auto now = Clock::now();
   for (int worker = 0; worker < layout_.workers; ++worker) {
     const auto& peer = peers_[static_cast<std::size_t>(worker)];
-    if (peer.released || peer.held || peer.waiting_for_end ||
+    if (peer.released || peer.held || peer.waiting_for_end || peer.at_checkpoint ||
         seconds(now - peer.last_request) <= config_.timeout_s)
       continue;
     throw comm::CommTimeout(

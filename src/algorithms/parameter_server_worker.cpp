@@ -7,6 +7,7 @@
 
 #include "algorithms/parameter_server.hpp"
 #include "algorithms/ps_protocol.hpp"
+#include "core/errors.hpp"
 
 namespace distsgd {
 namespace {
@@ -37,7 +38,9 @@ void ParameterServerWorker::exchange(ps::Kind kind, std::span<const float> paylo
     if (!only.empty() && !only[index]) continue;
     const auto range = layout_.shards[index];
     auto& out = outbox_[index];
-    ps::write_header(out, {static_cast<int64_t>(kind), versions_[index], step.step, step.lr});
+    // A checkpoint request carries the epoch where the version goes.
+    const int64_t version = kind == ps::Kind::checkpoint ? step.epoch : versions_[index];
+    ps::write_header(out, {static_cast<int64_t>(kind), version, step.step, step.lr});
     const std::size_t floats =
         ps::kHeaderFloats + (payload.empty() ? 0 : static_cast<std::size_t>(range.size));
     if (!payload.empty())
@@ -58,7 +61,8 @@ void ParameterServerWorker::exchange(ps::Kind kind, std::span<const float> paylo
       throw comm::CommFailure(fmt::format("server rank {} answered a {} with a {}",
                                           layout_.server_rank(s), ps::kind_name(kind),
                                           ps::kind_name(static_cast<ps::Kind>(header.kind))));
-    if (kind != ps::Kind::done) versions_[static_cast<std::size_t>(s)] = header.version;
+    if (kind != ps::Kind::done && kind != ps::Kind::checkpoint)
+      versions_[static_cast<std::size_t>(s)] = header.version;
   }
   ++exchanges_;
   exchange_s_ += std::chrono::duration<double>(Clock::now() - begin).count();
@@ -68,6 +72,47 @@ std::span<const float> ParameterServerWorker::reply_shard(int shard) const {
   const auto& message = inbox_[static_cast<std::size_t>(shard)];
   return {message.data() + ps::kHeaderFloats,
           static_cast<std::size_t>(layout_.shards[static_cast<std::size_t>(shard)].size)};
+}
+
+// Asks every server for its part of the checkpoint, again while a server says
+// that other workers have not asked yet (see ps_protocol.hpp).
+std::optional<std::vector<PartDigest>> ParameterServerWorker::quiesce_for_checkpoint(ReplicaView,
+                                                                                     int64_t epoch,
+                                                                                     int64_t step) {
+  std::vector<PartDigest> digests(static_cast<std::size_t>(world_.size()));
+  std::vector<char> waiting(static_cast<std::size_t>(layout_.servers), 1);
+  bool stopped = false;
+  while (std::find(waiting.begin(), waiting.end(), 1) != waiting.end()) {
+    exchange(ps::Kind::checkpoint, {}, StepInfo{step, epoch, 0.0}, waiting);
+    for (int s = 0; s < layout_.servers; ++s) {
+      const auto index = static_cast<std::size_t>(s);
+      if (!waiting[index]) continue;
+      const auto header = ps::read_header(inbox_[index]);
+      if (header.version == ps::kCheckpointWait) continue;
+      waiting[index] = 0;
+      if (header.version == ps::kCheckpointStopped)
+        stopped = true;
+      else
+        digests[static_cast<std::size_t>(layout_.server_rank(s))] = {
+            header.version, static_cast<uint32_t>(header.step)};
+    }
+  }
+  if (stopped) return std::nullopt;
+  return digests;
+}
+
+MethodState ParameterServerWorker::checkpoint_state(ReplicaView) {
+  MethodState state;
+  state.meta = {{"versions", versions_}};
+  return state;
+}
+
+void ParameterServerWorker::restore_state(ReplicaView, const MethodState& state) {
+  const auto versions = state.meta.at("versions").get<std::vector<int64_t>>();
+  if (versions.size() != versions_.size())
+    throw DataError(fmt::format("the checkpoint's part of worker rank {} knows {} servers, not {}",
+                                world_.rank(), versions.size(), versions_.size()));
+  versions_ = versions;
 }
 
 // ASGD: the servers apply this step's gradient; train on what they send back.

@@ -10,6 +10,14 @@
 // A worker has at most one request outstanding per server, so a server needs
 // one receive buffer per worker. `done` is the last request of a worker; the
 // server answers it with an empty reply, so nothing is left unreceived.
+//
+// `checkpoint` (header only): a worker at the end of a checkpoint epoch asks
+// each server for its part (request: version = the epoch). The server answers
+// once every worker has asked or finished: version = the size of the part file
+// it wrote and step = its CRC-32, or version = kCheckpointStopped when a worker
+// has finished (stopped by a signal) so there is no checkpoint; meanwhile, at
+// least every heartbeat, version = kCheckpointWait (ask again), so a worker
+// waiting for a slow one keeps its deadline.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -25,7 +33,11 @@ enum class Kind : int64_t {
   elastic = 2,        // EASGD: reply with the centre, then move it towards this replica
   pull = 3,           // reply with the current parameters (evaluation)
   done = 4,           // this worker has finished; reply with an empty acknowledgement
+  checkpoint = 5,     // write your part of the checkpoint once every worker has asked
 };
+
+constexpr int64_t kCheckpointWait = -1;
+constexpr int64_t kCheckpointStopped = -2;
 
 std::string kind_name(Kind kind);
 

@@ -50,8 +50,9 @@ class Reader {
  private:
   const char* need(std::size_t count, const char* what) {
     if (count > left())
-      throw DataError(fmt::format("{}: truncated checkpoint: {} needs {} bytes at offset {}, {} left",
-                                  path_, what, count, at_, left()));
+      throw DataError(
+          fmt::format("{}: truncated checkpoint: {} needs {} bytes at offset {}, {} left", path_,
+                      what, count, at_, left()));
     const char* here = bytes_.data() + at_;
     at_ += count;
     return here;
@@ -63,7 +64,7 @@ class Reader {
 
 }  // namespace
 
-void write_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
+CheckpointDigest write_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
   std::string out(kMagic, sizeof(kMagic));
   append(out, kVersion);
   const std::string meta = checkpoint.meta.dump();
@@ -76,11 +77,13 @@ void write_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
     append(out, static_cast<uint64_t>(values.size()));
     out.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
   }
-  append(out, crc_of(out));
+  const uint32_t crc = crc_of(out);
+  append(out, crc);
   write_file_atomically(path, out);
+  return {out.size(), crc};
 }
 
-Checkpoint read_checkpoint(const std::string& path) {
+Checkpoint read_checkpoint(const std::string& path, CheckpointDigest* digest) {
   std::ifstream file(path, std::ios::binary);
   if (!file) throw DataError(path + ": cannot open checkpoint: " + std::strerror(errno));
   std::ostringstream buffer;
@@ -111,8 +114,9 @@ Checkpoint read_checkpoint(const std::string& path) {
     const std::string name(reader.take_bytes(name_size, "tensor name"));
     const auto numel = reader.take<uint64_t>("tensor length");
     if (numel > reader.left() / sizeof(float))
-      throw DataError(fmt::format("{}: truncated checkpoint: tensor {} claims {} floats, {} bytes left",
-                                  path, name, numel, reader.left()));
+      throw DataError(
+          fmt::format("{}: truncated checkpoint: tensor {} claims {} floats, {} bytes left", path,
+                      name, numel, reader.left()));
     const auto data = reader.take_bytes(numel * sizeof(float), "tensor data");
     std::vector<float> values(numel);
     // An empty vector's data() may be null, and memcpy from or to null is
@@ -121,8 +125,8 @@ Checkpoint read_checkpoint(const std::string& path) {
     checkpoint.tensors.emplace(name, std::move(values));
   }
   if (reader.left() != 0)
-    throw DataError(fmt::format("{}: corrupt checkpoint: {} unexpected bytes after the tensors", path,
-                                reader.left()));
+    throw DataError(fmt::format("{}: corrupt checkpoint: {} unexpected bytes after the tensors",
+                                path, reader.left()));
   if (crc_of(body) != stored_crc)
     throw DataError(path + ": corrupt checkpoint: CRC-32 does not match its content");
   try {
@@ -130,7 +134,76 @@ Checkpoint read_checkpoint(const std::string& path) {
   } catch (const nlohmann::json::exception& error) {
     throw DataError(path + ": corrupt checkpoint header: " + error.what());
   }
+  if (digest) *digest = {bytes.size(), stored_crc};
   return checkpoint;
+}
+
+std::string checkpoint_part_path(const std::string& manifest, int rank) {
+  const std::string stem =
+      manifest.size() > 5 && manifest.compare(manifest.size() - 5, 5, ".ckpt") == 0
+          ? manifest.substr(0, manifest.size() - 5)
+          : manifest;
+  return fmt::format("{}.rank{}.ckpt", stem, rank);
+}
+
+bool is_manifest(const Checkpoint& checkpoint) { return checkpoint.meta.contains("parts"); }
+bool is_part(const Checkpoint& checkpoint) { return checkpoint.meta.contains("part_of"); }
+
+Checkpoint read_checkpoint_part(const std::string& manifest_path, const Checkpoint& manifest,
+                                int rank) {
+  namespace fs = std::filesystem;
+  const nlohmann::json* entry = nullptr;
+  try {
+    for (const auto& part : manifest.meta.at("parts")) {
+      if (part.at("rank").get<int>() == rank) entry = &part;
+    }
+  } catch (const nlohmann::json::exception& error) {
+    throw DataError(manifest_path + ": corrupt manifest: " + error.what());
+  }
+  if (!entry)
+    throw DataError(fmt::format("{}: the manifest lists no part of rank {}", manifest_path, rank));
+  const fs::path directory = fs::path(manifest_path).has_parent_path()
+                                 ? fs::path(manifest_path).parent_path()
+                                 : fs::path(".");
+  std::string path;
+  CheckpointDigest digest, expected;
+  try {
+    path = (directory / entry->at("file").get<std::string>()).string();
+    expected = {entry->at("bytes").get<uint64_t>(), entry->at("crc").get<uint32_t>()};
+  } catch (const nlohmann::json::exception& error) {
+    throw DataError(manifest_path + ": corrupt manifest entry of rank " + std::to_string(rank) +
+                    ": " + error.what());
+  }
+  auto part = read_checkpoint(path, &digest);
+  if (digest.bytes != expected.bytes || digest.crc != expected.crc)
+    throw DataError(fmt::format(
+        "{}: this part ({} bytes, CRC-32 {:08x}) is not the one {} lists ({} bytes, CRC-32 "
+        "{:08x}): it was overwritten or belongs to another checkpoint",
+        path, digest.bytes, digest.crc, manifest_path, expected.bytes, expected.crc));
+  return part;
+}
+
+void check_checkpoint_parts(const std::string& manifest_path, const Checkpoint& manifest) {
+  if (!is_manifest(manifest)) return;
+  for (const auto& part : manifest.meta.at("parts"))
+    read_checkpoint_part(manifest_path, manifest, part.at("rank").get<int>());
+}
+
+void remove_checkpoint(const std::string& path) {
+  std::error_code ignored;
+  // The parts are named after the manifest: find them without reading it (it
+  // may be damaged), by name, beside it.
+  namespace fs = std::filesystem;
+  const fs::path manifest(path);
+  const fs::path directory = manifest.has_parent_path() ? manifest.parent_path() : fs::path(".");
+  const std::string prefix = manifest.stem().string() + ".rank";
+  fs::remove(manifest, ignored);
+  for (const auto& entry : fs::directory_iterator(directory, ignored)) {
+    const auto name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) == 0 && entry.path().extension() == ".ckpt" &&
+        name.find_first_not_of("0123456789", prefix.size()) == name.size() - 5)
+      fs::remove(entry.path(), ignored);
+  }
 }
 
 std::optional<std::string> newest_good_checkpoint(const std::string& path) {
@@ -145,7 +218,10 @@ std::optional<std::string> newest_good_checkpoint(const std::string& path) {
     if (name.rfind("checkpoint-", 0) != 0 || entry.path().extension() != ".ckpt") continue;
     if (fs::equivalent(entry.path(), damaged, error)) continue;
     try {
-      const auto step = read_checkpoint(entry.path().string()).meta.value("step", int64_t{0});
+      const auto candidate = read_checkpoint(entry.path().string());
+      if (is_part(candidate)) continue;
+      check_checkpoint_parts(entry.path().string(), candidate);
+      const auto step = candidate.meta.value("step", int64_t{0});
       if (step > best_step) {
         best_step = step;
         best = entry.path().string();

@@ -87,7 +87,10 @@ class TrainingRun {
     algorithm_ = make_algorithm(config, comm, *workers_);
     if (!algorithm_->supports_checkpoints() && !config.resume.empty())
       throw ConfigError("--resume: checkpoints of --algo " + config.algo +
-                        " are not implemented yet");
+                        (config.leave_early.empty()
+                             ? " are not implemented yet"
+                             : " are not taken with --leave-early (workers stop at different "
+                               "epochs)"));
     if (algorithm_->uses_gradient_buckets()) {
       buckets_ = std::make_unique<GradientBuckets>(
           *flat_, config.bucket_mb,
@@ -124,10 +127,18 @@ class TrainingRun {
   TrainResult serve();
   EvalResult evaluate_local_replica();
   comm::Communicator& eval_comm();
-  void save_checkpoint(const std::string& name);
+  bool save_checkpoint(const std::string& name);
   bool stop_agreed();
+  void agree_on_stop_at_epoch_end();
   TrainResult stop_with_checkpoint();
+  std::optional<std::pair<std::string, int64_t>> checkpoint_after_stop();
+  PartDigest write_own_part(const std::string& manifest_path);
+  void write_parts_checkpoint(const std::string& name, comm::Communicator& writers,
+                              const std::vector<PartDigest>& known);
+  void keep_last_two(const std::string& path);
   void restore(const std::string& path);
+  void restore_parts(const std::string& path, const Checkpoint& manifest);
+  void apply_part(const Checkpoint& part, const std::string& path);
   double max_divergence(std::span<float> values, const std::string& what);
   nlohmann::json make_summary(double wall_s);
   void record_step(double loss, double accuracy);
@@ -163,6 +174,13 @@ class TrainingRun {
   comm::Request stop_vote_;
   int64_t stop_vote_value_ = 0;
   int stopped_by_ = 0;  // the signal that stopped training, or 0
+  // Asynchronous methods: another worker stopped, so there is no checkpoint
+  // at this epoch's end and this worker stops too.
+  bool stopped_by_peer_ = false;
+  // Checkpoints in parts: the furthest step of any worker in the checkpoint
+  // resumed from; epoch ends at or before it are not checkpoints (workers
+  // resumed at different steps would not all reach them).
+  int64_t resumed_max_step_ = -1;
   double active_train_s_ = 0.0;          // training time up to this worker's last step
   bool finished_ = false;                // finish() done: evaluations are collective again
   std::vector<float> evaluated_params_;  // what the last evaluation scored, when not the replica
@@ -192,9 +210,14 @@ void TrainingRun::prepare_log_dir() {
 // collectives of the end (final parameters, summary figures).
 TrainResult TrainingRun::serve() {
   algorithm_->start(replica());
+  if (!config_.resume.empty()) restore(config_.resume);
+  algorithm_->set_part_writer([this](int64_t epoch) {
+    return write_own_part(config_.log_dir + "/" + fmt::format("checkpoint-epoch{}.ckpt", epoch));
+  });
   clock_.start();
   algorithm_->serve(replica());
   algorithm_->finish(replica());
+  checkpoint_after_stop();
   TrainResult result;
   result.summary = make_summary(clock_.wall_s());
   metrics_->write({{"type", "server"}, {"wall_s", clock_.wall_s()}, {"figures", result.summary}});
@@ -229,12 +252,18 @@ TrainResult TrainingRun::run() {
                        train_s / static_cast<double>(std::max<int64_t>(step_, 1)) *
                            static_cast<double>(total_steps_ - step_)});
     }
+    agree_on_stop_at_epoch_end();
     if (step_ == (epoch_ + 1) * steps_per_epoch_) ++epoch_;
     if (stopped_by_) break;
-    if (config_.eval_every == 0 && step_ < total_steps_) run_evaluation();
+    if (config_.eval_every == 0 && step_ < total_steps_ && step_ > resumed_max_step_)
+      run_evaluation();
     if (algorithm_->supports_checkpoints() && config_.checkpoint_every > 0 &&
-        epoch_ % config_.checkpoint_every == 0 && step_ == epoch_ * steps_per_epoch_)
-      save_checkpoint(fmt::format("checkpoint-epoch{}.ckpt", epoch_));
+        epoch_ % config_.checkpoint_every == 0 && step_ == epoch_ * steps_per_epoch_ &&
+        step_ > resumed_max_step_ &&
+        !save_checkpoint(fmt::format("checkpoint-epoch{}.ckpt", epoch_))) {
+      stopped_by_peer_ = true;
+      break;
+    }
     if (config_.stop_after_epoch && epoch_ == *config_.stop_after_epoch &&
         epoch_ < config_.epochs) {
       stopped_early = true;
@@ -242,12 +271,14 @@ TrainResult TrainingRun::run() {
     }
   }
   if (stop_vote_.valid()) stop_vote_.wait();  // every worker started it: finish it alike
-  if (stopped_by_ && algorithm_->supports_checkpoints()) return stop_with_checkpoint();
+  if (stopped_by_ && algorithm_->supports_checkpoints() && !algorithm_->checkpoints_in_parts())
+    return stop_with_checkpoint();
   // Training time of this worker's own steps: what a finished worker spends
   // waiting for the others is not its throughput.
   active_train_s_ = clock_.train_s();
   algorithm_->finish(replica());
   finished_ = true;
+  const auto stop_checkpoint = checkpoint_after_stop();
   run_evaluation(true);
   progress.done();
   const double wall_s = clock_.wall_s();
@@ -256,6 +287,12 @@ TrainResult TrainingRun::run() {
   result.summary["stopped_early"] = stopped_early;
   result.summary["stopped_by_signal"] =
       stopped_by_ ? nlohmann::json(signal_name(stopped_by_)) : nlohmann::json(nullptr);
+  if (stop_checkpoint) {
+    // As stop_with_checkpoint reports it: where to continue, after which step
+    // (worker 0's).
+    result.summary["checkpoint"] = stop_checkpoint->first;
+    result.summary["step"] = stop_checkpoint->second;
+  }
   result.step_times_s = std::move(step_times_);
   metrics_->flush();
   if (comm_.rank() == 0) {
@@ -310,8 +347,8 @@ void TrainingRun::train_step(const std::vector<int64_t>& shard, int64_t step_in_
   // by the check of the averaged gradient below.)
   if (!finite_loss && !algorithm_->uses_gradient_buckets()) flat_->zero_grads();
   algorithm_->before_step(replica(), info);
-  const bool skip = config_.nan_policy == "skip" &&
-                    (!finite_loss || !math::all_finite(flat_->grad_span()));
+  const bool skip =
+      config_.nan_policy == "skip" && (!finite_loss || !math::all_finite(flat_->grad_span()));
   if (skip) {
     ++skipped_steps_;
     fmt::print(stderr, "distsgd: rank {}: {} at step {}: update skipped (--nan-policy skip)\n",
@@ -416,10 +453,10 @@ EvalResult TrainingRun::evaluate_local_replica() {
   return result;
 }
 
-// SIGTERM/SIGINT seen (on any worker, for synchronous methods): stop now.
-// Asynchronous workers stop on their own, as a worker leaving the job does.
+// SIGTERM/SIGINT seen (on any worker, for lockstep methods): stop now.
+// Other workers stop on their own, as a worker leaving the job does.
 bool TrainingRun::stop_agreed() {
-  if (!algorithm_->synchronous_evaluation()) {
+  if (!algorithm_->lockstep()) {
     stopped_by_ = stop_signal();
     return stopped_by_ != 0;
   }
@@ -437,6 +474,28 @@ bool TrainingRun::stop_agreed() {
   return false;
 }
 
+// Methods with collective evaluations at epoch ends whose workers stop on
+// their own (gossip): a worker stopped by a signal waits at the next epoch end
+// that the others reach (if they reach one before training ends), and there
+// every worker votes, so all stop together rather than wait in an evaluation
+// or checkpoint for one that has left. One small all-reduce per epoch.
+void TrainingRun::agree_on_stop_at_epoch_end() {
+  if (!algorithm_->synchronous_evaluation() || algorithm_->lockstep()) return;
+  // No evaluation and no checkpoint at epoch ends: nothing there to wait in,
+  // and a vote would make every worker wait for the slowest once an epoch.
+  if (config_.eval_every != 0 && config_.checkpoint_every == 0) return;
+  // The next epoch end at or after this worker's step that every worker
+  // reaches (a resumed run skips those at or before any worker's saved step).
+  int64_t boundary = (step_ + steps_per_epoch_ - 1) / steps_per_epoch_ * steps_per_epoch_;
+  while (boundary <= resumed_max_step_) boundary += steps_per_epoch_;
+  const int64_t last_epoch = config_.stop_after_epoch.value_or(config_.epochs);
+  if (boundary > total_steps_ || boundary > last_epoch * steps_per_epoch_) return;
+  if (!stopped_by_ && step_ != boundary) return;
+  int64_t vote = stopped_by_ ? stopped_by_ : stop_signal();
+  workers_->allreduce(&vote, 1, comm::DType::i64, comm::ReduceOp::max, "stop vote at epoch end");
+  if (vote > 0) stopped_by_ = static_cast<int>(vote);
+}
+
 // A checkpoint where training stands, then a clean end without the final
 // evaluation (a preempted node has seconds, not minutes).
 TrainResult TrainingRun::stop_with_checkpoint() {
@@ -451,10 +510,20 @@ TrainResult TrainingRun::stop_with_checkpoint() {
   return result;
 }
 
-void TrainingRun::save_checkpoint(const std::string& name) {
+// Every `checkpoint_every` epochs. One file by rank 0 (synchronous methods), or
+// in parts: the method first brings the job to a quiescent point. Returns false
+// when a worker of an asynchronous method has stopped, so no checkpoint is
+// possible: the caller stops too.
+bool TrainingRun::save_checkpoint(const std::string& name) {
   auto pause = clock_.pause_for_evaluation();
   algorithm_->before_checkpoint(replica());
   const auto path = config_.log_dir + "/" + name;
+  if (algorithm_->checkpoints_in_parts()) {
+    const auto servers = algorithm_->quiesce_for_checkpoint(replica(), epoch_, step_);
+    if (!servers) return false;
+    write_parts_checkpoint(name, *workers_, *servers);
+    return true;
+  }
   if (comm_.rank() == 0) {
     Checkpoint checkpoint;
     checkpoint.meta = {
@@ -475,18 +544,117 @@ void TrainingRun::save_checkpoint(const std::string& name) {
     checkpoint.tensors["buffers"] = to_vector(flat_->buffer_span());
     checkpoint.tensors["momentum"] = momentum_.buffer;
     write_checkpoint(path, checkpoint);
-    // Keep the last two: the newest, and one to fall back on.
-    checkpoints_.push_back(path);
-    while (checkpoints_.size() > 2) {
-      std::error_code ignored;
-      std::filesystem::remove(checkpoints_.front(), ignored);
-      checkpoints_.erase(checkpoints_.begin());
-    }
-  } else {
-    checkpoints_.push_back(path);
   }
+  keep_last_two(path);
   comm_.barrier("after writing checkpoint " + path);
   set_resume_hint("last checkpoint: " + path);
+  return true;
+}
+
+// Rank 0 keeps the last two checkpoints: the newest, and one to fall back on.
+void TrainingRun::keep_last_two(const std::string& path) {
+  checkpoints_.push_back(path);
+  if (comm_.rank() != 0) return;
+  while (checkpoints_.size() > 2) {
+    remove_checkpoint(checkpoints_.front());
+    checkpoints_.erase(checkpoints_.begin());
+  }
+}
+
+// This rank's part of the checkpoint whose manifest is `manifest_path`: its
+// replica and position (workers) and the method's state (servers: all of it).
+PartDigest TrainingRun::write_own_part(const std::string& manifest_path) {
+  const auto method = algorithm_->checkpoint_state(replica());
+  Checkpoint part;
+  part.meta = {{"part_of", std::filesystem::path(manifest_path).filename().string()},
+               {"rank", comm_.rank()},
+               {"role", role_ == Role::worker ? "worker" : "server"},
+               {"method", method.meta}};
+  part.tensors = method.tensors;
+  if (role_ == Role::worker) {
+    part.meta.update({
+        {"step", step_},
+        {"epoch", epoch_},
+        {"samples", samples_},
+        {"train_time_s", clock_.train_s()},
+        {"eval_time_s", clock_.eval_s()},
+        {"best_test_accuracy", best_accuracy_},
+        {"time_to_target_s", time_to_target_s_ ? nlohmann::json(*time_to_target_s_) : nullptr},
+        {"epochs_to_target", epochs_to_target_ ? nlohmann::json(*epochs_to_target_) : nullptr},
+        {"skipped_steps", skipped_steps_},
+    });
+    part.tensors["params"] = to_vector(flat_->param_span());
+    part.tensors["buffers"] = to_vector(flat_->buffer_span());
+    part.tensors["momentum"] = momentum_.buffer;
+  }
+  const auto digest = write_checkpoint(checkpoint_part_path(manifest_path, comm_.rank()), part);
+  return {static_cast<int64_t>(digest.bytes), digest.crc};
+}
+
+// Every rank of `writers` writes its part; rank 0 then writes the manifest,
+// listing those parts and the `known` ones (written by servers meanwhile), so
+// the manifest exists only once every part does.
+void TrainingRun::write_parts_checkpoint(const std::string& name, comm::Communicator& writers,
+                                         const std::vector<PartDigest>& known) {
+  const auto path = config_.log_dir + "/" + name;
+  const auto own = write_own_part(path);
+  std::vector<int64_t> mine = {comm_.rank(), own.bytes, own.crc,
+                               role_ == Role::worker ? step_ : int64_t{-1}},
+                       all(mine.size() * static_cast<std::size_t>(writers.size()));
+  writers.allgather(mine.data(), all.data(), mine.size() * sizeof(int64_t),
+                    "checkpoint part digests");
+  if (comm_.rank() == 0) {
+    std::vector<nlohmann::json> parts(static_cast<std::size_t>(comm_.size()));
+    const auto entry = [&](int64_t rank, int64_t bytes, int64_t crc, int64_t step) {
+      parts.at(static_cast<std::size_t>(rank)) = {
+          {"rank", rank},
+          {"file", std::filesystem::path(checkpoint_part_path(path, static_cast<int>(rank)))
+                       .filename()
+                       .string()},
+          {"bytes", bytes},
+          {"crc", crc},
+          {"role", step >= 0 ? "worker" : "server"},
+          {"step", step >= 0 ? nlohmann::json(step) : nlohmann::json(nullptr)}};
+    };
+    for (std::size_t i = 0; i < all.size(); i += 4)
+      entry(all[i], all[i + 1], all[i + 2], all[i + 3]);
+    for (std::size_t rank = 0; rank < known.size(); ++rank) {
+      if (known[rank].bytes >= 0)
+        entry(static_cast<int64_t>(rank), known[rank].bytes, known[rank].crc, -1);
+    }
+    for (std::size_t rank = 0; rank < parts.size(); ++rank) {
+      if (parts[rank].is_null())
+        throw RuntimeFailure(fmt::format("checkpoint {}: rank {} wrote no part", path, rank));
+    }
+    Checkpoint manifest;
+    manifest.meta = {{"config", config_.to_json()},
+                     {"step", step_},
+                     {"epoch", epoch_},
+                     {"nodes", comm_.size()},
+                     {"steps_per_epoch", steps_per_epoch_},
+                     {"parts", parts},
+                     {"versions", runtime_versions()}};
+    write_checkpoint(path, manifest);
+  }
+  keep_last_two(path);
+  set_resume_hint("last checkpoint: " + path);
+}
+
+// Checkpoints in parts: after a SIGTERM/SIGINT stopped the workers and finish()
+// has run (servers hold the shards, gossip has settled), every rank writes its
+// part of checkpoint-stepN.ckpt (N: worker 0's step). Collective over the job;
+// returns the manifest's path and N when a worker (or server) was stopped.
+std::optional<std::pair<std::string, int64_t>> TrainingRun::checkpoint_after_stop() {
+  if (!algorithm_->checkpoints_in_parts() || !algorithm_->supports_checkpoints()) return {};
+  int64_t agreed[2] = {role_ == Role::worker ? stopped_by_ : stop_signal(),
+                       comm_.rank() == 0 ? step_ : int64_t{0}};
+  comm_.allreduce(agreed, 2, comm::DType::i64, comm::ReduceOp::max, "stop agreement");
+  if (agreed[0] <= 0) return {};
+  if (role_ == Role::worker && !stopped_by_) stopped_by_ = static_cast<int>(agreed[0]);
+  auto pause = clock_.pause_for_evaluation();
+  const auto name = fmt::format("checkpoint-step{}.ckpt", agreed[1]);
+  write_parts_checkpoint(name, comm_, {});
+  return std::pair{config_.log_dir + "/" + name, agreed[1]};
 }
 
 void TrainingRun::restore(const std::string& path) {
@@ -502,12 +670,18 @@ void TrainingRun::restore(const std::string& path) {
                  : std::string("there is no other good checkpoint beside it")));
   }
   const auto& saved = checkpoint.meta.at("config");
-  for (const char* key : {"algo", "model", "dataset", "batch_size", "seed"}) {
+  for (const char* key : {"algo", "model", "dataset", "batch_size", "seed", "servers"}) {
+    // (--servers matters to methods with parts only)
+    if (std::string(key) == "servers" && !is_manifest(checkpoint)) continue;
     if (saved.at(key) != config_.to_json().at(key))
       throw ConfigError(
           fmt::format("--resume {}: the checkpoint was made with --{} {}, this run has {}", path,
                       key, saved.at(key).dump(), config_.to_json().at(key).dump()));
   }
+  if (is_manifest(checkpoint)) return restore_parts(path, checkpoint);
+  if (algorithm_->checkpoints_in_parts())
+    throw ConfigError(fmt::format("--resume {}: not a checkpoint of --algo {} (it has no parts)",
+                                  path, config_.algo));
   copy_into(flat_->param_span(), checkpoint.tensors.at("params"), "parameters", path);
   copy_into(flat_->buffer_span(), checkpoint.tensors.at("buffers"), "buffers", path);
   momentum_.buffer = checkpoint.tensors.at("momentum");
@@ -520,13 +694,13 @@ void TrainingRun::restore(const std::string& path) {
     // and so the number of steps in an epoch, depends on the number of workers).
     const auto saved_steps = checkpoint.meta.value("steps_per_epoch", int64_t{0});
     if (saved_steps <= 0)
-      throw ConfigError(fmt::format(
-          "--resume {}: made on {} ranks by an older build; resume it on {} ranks", path,
-          saved_nodes, saved_nodes));
+      throw ConfigError(
+          fmt::format("--resume {}: made on {} ranks by an older build; resume it on {} ranks",
+                      path, saved_nodes, saved_nodes));
     const double fraction =
         static_cast<double>(step_ - epoch_ * saved_steps) / static_cast<double>(saved_steps);
-    const int64_t moved = epoch_ * steps_per_epoch_ +
-                          static_cast<int64_t>(std::llround(fraction * steps_per_epoch_));
+    const int64_t moved =
+        epoch_ * steps_per_epoch_ + static_cast<int64_t>(std::llround(fraction * steps_per_epoch_));
     if (comm_.rank() == 0)
       fmt::print(stderr,
                  "distsgd: resuming a checkpoint of {} ranks on {}: step {} of {} per epoch "
@@ -546,6 +720,81 @@ void TrainingRun::restore(const std::string& path) {
   clock_.resume_from(checkpoint.meta.at("train_time_s").get<double>(),
                      checkpoint.meta.at("eval_time_s").get<double>());
   checkpoints_.push_back(path);
+}
+
+// Checkpoints in parts: every rank reads its own part; then all agree (one
+// all-reduce) whether every part was good, so a damaged part fails the whole
+// job alike, naming that part and the previous good checkpoint.
+void TrainingRun::restore_parts(const std::string& path, const Checkpoint& manifest) {
+  const int saved_nodes = manifest.meta.at("nodes").get<int>();
+  if (saved_nodes != comm_.size())
+    throw ConfigError(fmt::format(
+        "--resume {}: a checkpoint of --algo {} made on {} ranks resumes on {} ranks only (each "
+        "rank holds its own state); this job has {}",
+        path, config_.algo, saved_nodes, saved_nodes, comm_.size()));
+  std::string failure;
+  try {
+    apply_part(read_checkpoint_part(path, manifest, comm_.rank()), path);
+  } catch (const DataError& error) {
+    failure = error.what();
+  } catch (const nlohmann::json::exception& error) {
+    failure = fmt::format("{}: corrupt part of rank {}: {}", path, comm_.rank(), error.what());
+  }
+  int64_t bad = failure.empty() ? comm_.size() : comm_.rank();
+  comm_.allreduce(&bad, 1, comm::DType::i64, comm::ReduceOp::min, "checkpoint parts read");
+  if (bad < comm_.size()) {
+    if (comm_.rank() != 0 && failure.empty())
+      throw DataError(fmt::format("--resume {}: the part of rank {} is damaged", path, bad));
+    if (failure.empty()) {
+      try {
+        read_checkpoint_part(path, manifest, static_cast<int>(bad));
+        failure = fmt::format("the part of rank {} could not be read", bad);
+      } catch (const std::exception& error) {
+        failure = error.what();
+      }
+    }
+    const auto fallback = newest_good_checkpoint(path);
+    throw DataError(fmt::format(
+        "--resume: {}; {}", failure,
+        fallback ? fmt::format("the previous good checkpoint is {} (resume with --resume {})",
+                               *fallback, *fallback)
+                 : std::string("there is no other good checkpoint beside it")));
+  }
+  for (const auto& part : manifest.meta.at("parts")) {
+    if (!part.at("step").is_null())
+      resumed_max_step_ = std::max(resumed_max_step_, part.at("step").get<int64_t>());
+  }
+  checkpoints_.push_back(path);
+}
+
+void TrainingRun::apply_part(const Checkpoint& part, const std::string& path) {
+  const auto role = part.meta.at("role").get<std::string>();
+  if (role != (role_ == Role::worker ? "worker" : "server"))
+    throw DataError(fmt::format("{}: the part of rank {} is a {}'s, this rank is not", path,
+                                comm_.rank(), role));
+  MethodState method;
+  method.meta = part.meta.at("method");
+  for (const auto& [name, values] : part.tensors) {
+    if (name != "params" && name != "buffers" && name != "momentum")
+      method.tensors.emplace(name, values);
+  }
+  if (role_ == Role::worker) {
+    copy_into(flat_->param_span(), part.tensors.at("params"), "parameters", path);
+    copy_into(flat_->buffer_span(), part.tensors.at("buffers"), "buffers", path);
+    momentum_.buffer = part.tensors.at("momentum");
+    step_ = part.meta.at("step").get<int64_t>();
+    epoch_ = part.meta.at("epoch").get<int64_t>();
+    samples_ = part.meta.at("samples").get<int64_t>();
+    skipped_steps_ = part.meta.at("skipped_steps").get<int64_t>();
+    best_accuracy_ = part.meta.at("best_test_accuracy").get<double>();
+    if (!part.meta.at("time_to_target_s").is_null())
+      time_to_target_s_ = part.meta.at("time_to_target_s").get<double>();
+    if (!part.meta.at("epochs_to_target").is_null())
+      epochs_to_target_ = part.meta.at("epochs_to_target").get<double>();
+    clock_.resume_from(part.meta.at("train_time_s").get<double>(),
+                       part.meta.at("eval_time_s").get<double>());
+  }
+  algorithm_->restore_state(replica(), method);
 }
 
 // The largest max-abs difference between any worker's `values` and worker 0's.
