@@ -27,8 +27,11 @@ demo: build
 	  --seed 1 --target-accuracy 0.85 --straggler 1:4 \
 	  --method-flags "asgd=--momentum 0.5 --lr 0.1" --out runs/demo
 
+# Unit tests, real mpirun jobs, the fault matrix (tests/faults), then a short
+# fuzz run of the file readers (60 s per target; docs/fuzzing.md).
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+	scripts/fuzz.sh 60
 
 bench: build
 	$(MPIRUN) -np 2 $(BUILD)/bench/bench_step_time

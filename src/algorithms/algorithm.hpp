@@ -130,6 +130,9 @@ class Algorithm {
   // Method-specific figures for summary.json. Called on every rank of the job at
   // the same point, after finish (it may use collectives); rank 0's is kept.
   virtual nlohmann::json summary() { return nlohmann::json::object(); }
+  // Ranks (numbered as at the start) that were lost and left behind; after
+  // finish() the communicators the method was given hold the survivors only.
+  virtual std::vector<int> lost_ranks() const { return {}; }
 };
 
 }  // namespace distsgd

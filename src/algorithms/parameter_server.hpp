@@ -57,6 +57,16 @@ PsLayout make_ps_layout(int64_t numel, int nodes, int servers);
 std::vector<float> gather_final_shards(comm::Communicator& world, const PsLayout& layout,
                                        std::span<const float> own_shard, int own_index);
 
+// --survive-worker-loss (parameter_server_survival.cpp). Servers: agree on the
+// lost workers (the first server gathers and sends the union to every
+// survivor). Workers: receive that list. Then every survivor moves `world` (and
+// a worker its `workers`) to communicators of the survivors.
+std::vector<int> agree_on_lost_workers(comm::Communicator& world, const PsLayout& layout,
+                                       std::vector<int> lost);
+std::vector<int> receive_lost_workers(comm::Communicator& world, const PsLayout& layout);
+void move_to_survivors(comm::Communicator& world, comm::Communicator* workers, PsLayout& layout,
+                       const std::vector<int>& lost);
+
 class ParameterServerWorker : public Algorithm {
  public:
   ParameterServerWorker(PsMethod method, const TrainConfig& config, comm::Communicator& world,
@@ -77,6 +87,7 @@ class ParameterServerWorker : public Algorithm {
   bool prepare_evaluation(ReplicaView replica, ReplicaView out) override;
   void finish(ReplicaView replica) override;
   nlohmann::json summary() override;
+  std::vector<int> lost_ranks() const override { return lost_; }
 
  private:
   // One round trip with every server (or those with only[s] set): sends
@@ -95,6 +106,7 @@ class ParameterServerWorker : public Algorithm {
   std::vector<int64_t> versions_;  // the last version seen from each server
   std::vector<float> final_params_;
   bool finished_ = false;
+  std::vector<int> lost_;  // --survive-worker-loss: workers the servers dropped
   int64_t exchanges_ = 0;
   double exchange_s_ = 0.0;
 };
@@ -115,6 +127,7 @@ class ParameterServer : public Algorithm {
   void serve(ReplicaView replica) override;
   void finish(ReplicaView replica) override;
   nlohmann::json summary() override;
+  std::vector<int> lost_ranks() const override { return lost_; }
 
  private:
   struct Peer;
@@ -127,7 +140,8 @@ class ParameterServer : public Algorithm {
   void reply_checkpoint(int worker, int64_t status, uint32_t crc);
   int64_t slowest_live_clock() const;
   int live_workers() const;
-  void check_silent_workers() const;
+  void check_silent_workers();
+  void drop_lost_worker(int worker, const std::string& why);
 
   PsMethod method_;
   TrainConfig config_;
@@ -148,6 +162,7 @@ class ParameterServer : public Algorithm {
   int64_t checkpoint_epoch_ = -1;
   std::optional<int64_t> checkpoint_status_;
   uint32_t checkpoint_crc_ = 0;
+  std::vector<int> lost_;  // --survive-worker-loss: workers dropped (agreed in finish())
 };
 
 }  // namespace distsgd

@@ -30,6 +30,7 @@ struct ParameterServer::Peer {
   bool waiting_for_end = false;     // its `done` request is not answered yet
   bool at_checkpoint = false;       // has asked for the current checkpoint, not had the answer
   bool checkpoint_waiting = false;  // its `checkpoint` request is not answered yet
+  bool lost = false;                // --survive-worker-loss: dropped after the deadline
   Clock::time_point held_since{}, last_request = Clock::now();
   int64_t last_step = -1;
   ps::Kind last_kind = ps::Kind::pull;
@@ -94,7 +95,7 @@ void ParameterServer::serve(ReplicaView) {
     }
   }
   for (auto& peer : peers_) {
-    if (peer.send.valid()) peer.send.wait();
+    if (peer.send.valid() && !peer.lost) peer.send.wait();
   }
   if (first_request) stats_.serve_s = seconds(Clock::now() - *first_request);
 }
@@ -335,22 +336,42 @@ int ParameterServer::live_workers() const {
 
 // A worker still training that has sent nothing for the whole deadline is lost
 // or stuck: say which, and what it last sent.
-void ParameterServer::check_silent_workers() const {
+void ParameterServer::check_silent_workers() {
   const auto now = Clock::now();
   for (int worker = 0; worker < layout_.workers; ++worker) {
     const auto& peer = peers_[static_cast<std::size_t>(worker)];
     if (peer.released || peer.held || peer.waiting_for_end || peer.at_checkpoint ||
         seconds(now - peer.last_request) <= config_.timeout_s)
       continue;
-    throw comm::CommTimeout(
-        fmt::format("timed out after {:.0f} s: server rank {} has had no request from worker rank "
-                    "{} (last: {} of step {})",
-                    config_.timeout_s, world_.rank(), worker,
-                    peer.last_step < 0 ? "none" : ps::kind_name(peer.last_kind), peer.last_step));
+    const auto why = fmt::format(
+        "server rank {} has had no request from worker rank {} for {:.0f} s (last: {} of step {})",
+        world_.rank(), worker, config_.timeout_s,
+        peer.last_step < 0 ? "none" : ps::kind_name(peer.last_kind), peer.last_step);
+    if (!config_.survive_worker_loss) throw comm::CommTimeout("timed out: " + why);
+    drop_lost_worker(worker, why);
   }
 }
 
-void ParameterServer::finish(ReplicaView) { gather_final_shards(world_, layout_, params_, shard_); }
+// The worker is gone (or stuck): it counts as finished, its pending receive is
+// withdrawn and a reply still in flight to it is let go.
+void ParameterServer::drop_lost_worker(int worker, const std::string& why) {
+  auto& peer = peers_[static_cast<std::size_t>(worker)];
+  peer.lost = peer.done = peer.released = true;
+  if (peer.receive.valid()) peer.receive.cancel();
+  if (peer.send.valid()) peer.send.release();
+  lost_.push_back(worker);
+  fmt::print(stderr, "distsgd: {}: worker rank {} is lost; going on without it ({} worker(s) still training)\n", why,
+             worker, live_workers());
+  std::fflush(stderr);
+}
+
+void ParameterServer::finish(ReplicaView) {
+  if (config_.survive_worker_loss) {
+    lost_ = agree_on_lost_workers(world_, layout_, lost_);
+    move_to_survivors(world_, nullptr, layout_, lost_);
+  }
+  gather_final_shards(world_, layout_, params_, shard_);
+}
 
 nlohmann::json ParameterServer::summary() { return stats_.reduce(world_, layout_.servers); }
 

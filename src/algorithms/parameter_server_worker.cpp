@@ -174,6 +174,10 @@ void ParameterServerWorker::finish(ReplicaView replica) {
     }
   }
   finished_ = true;
+  if (config_.survive_worker_loss) {
+    lost_ = receive_lost_workers(world_, layout_);
+    move_to_survivors(world_, &workers_, layout_, lost_);
+  }
   final_params_ = gather_final_shards(world_, layout_, {}, -1);
   if (!replica.buffers.empty() && workers_.size() > 1) {
     workers_.allreduce(replica.buffers.data(), replica.buffers.size(), comm::DType::f32,

@@ -43,6 +43,8 @@ std::string kind_name(Kind kind);
 
 constexpr int kRequestTag = 7301;
 constexpr int kReplyTag = 7302;
+// --survive-worker-loss: the lost workers, from the first server to every survivor.
+constexpr int kMembershipTag = 7303;
 
 // Trivially copyable (no member initialisers), so it can be copied as bytes.
 struct Header {

@@ -1,5 +1,7 @@
 #include "cli/compare_plan.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <sstream>
@@ -47,6 +49,11 @@ std::vector<PlannedRun> plan_runs(const CompareOptions& options) {
     for (const auto& algo : options.algos) {
       auto args = options.args_for(algo);
       args.insert(args.begin(), {"--algo", algo});
+      // The comparison measures training: no checkpoints unless asked for
+      // (an asynchronous method's checkpoint is a meeting of its workers,
+      // which would tie a fast worker to a straggler once an epoch).
+      if (std::find(args.begin(), args.end(), "--checkpoint-every") == args.end())
+        args.insert(args.end(), {"--checkpoint-every", "0"});
       for (int repeat = 1; repeat <= options.repeat; ++repeat) {
         for (const auto& straggler : variants) {
           PlannedRun run;

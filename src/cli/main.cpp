@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <thread>
 
@@ -45,7 +46,12 @@ int run_train(const distsgd::TrainConfig& config, int* argc, char*** argv) {
     // Stopped by SIGTERM/SIGINT: a clean end, with the conventional status of
     // a process ended by that signal (128 + its number), so a scheduler knows
     // the run is not complete.
-    if (const int signal = distsgd::stop_signal(); signal != 0) {
+    // (Decided from the summary: a signal to any one worker may have stopped the run.)
+    int signal = distsgd::stop_signal();
+    if (const auto& by = result.summary.value("stopped_by_signal", nlohmann::json());
+        by.is_string())
+      signal = by == "SIGINT" ? SIGINT : SIGTERM;
+    if (signal != 0) {
       if (world.rank() == 0) {
         const auto& s = result.summary;
         if (s.contains("checkpoint"))
@@ -64,6 +70,9 @@ int run_train(const distsgd::TrainConfig& config, int* argc, char*** argv) {
     }
     if (world.rank() == 0) {
       const auto& s = result.summary;
+      if (s.contains("lost_ranks") && !s.at("lost_ranks").empty())
+        fmt::print(stderr, "distsgd: finished without lost rank(s) {} (--survive-worker-loss)\n",
+                   s.at("lost_ranks").dump());
       const int servers = s.at("servers").get<int>();
       fmt::print(
           "distsgd: {} on {} rank(s){}: test accuracy {:.4f} after {:.3g} epoch(s), {:.1f} s "
@@ -75,6 +84,7 @@ int run_train(const distsgd::TrainConfig& config, int* argc, char*** argv) {
           s.at("final_test_accuracy").get<double>(), s.at("epochs").get<double>(),
           s.at("train_time_s").get<double>(), s.at("samples_per_s").get<double>(), config.log_dir);
     }
+    if (!result.lost_ranks.empty()) distsgd::comm::Environment::exit_without_finalize(0);
     return 0;
   } catch (const std::exception& error) {
     const int code = dynamic_cast<const distsgd::Error*>(&error)

@@ -150,6 +150,10 @@ void add_train_flags(CLI::App& app, TrainConfig& c) {
                  "RANK:STEPS: that worker stops after STEPS steps, as a node leaving the job "
                  "(asynchronous methods)")
       ->group("Fault injection");
+  app.add_flag("--survive-worker-loss", c.survive_worker_loss,
+               "asgd/easgd: a worker silent for --timeout-s is dropped and the others finish "
+               "without it (needs mpirun --enable-recovery, else mpirun ends the job)")
+      ->group("Fault injection");
   app.add_option("--inject-nan", c.inject_nan,
                  "RANK:STEP: that rank's loss becomes NaN at that step (0-based), to see "
                  "--nan-policy at work")

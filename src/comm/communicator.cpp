@@ -209,4 +209,26 @@ Communicator Communicator::split(int color, int key, const std::string& what) co
   return Communicator(std::move(impl));
 }
 
+Communicator Communicator::subset(const std::vector<int>& ranks, const std::string& what) const {
+  MPI_Group all = MPI_GROUP_NULL, some = MPI_GROUP_NULL;
+  detail::check(MPI_Comm_group(impl_->comm, &all), "communicator group " + what);
+  const int count = checked_count(ranks.size(), what);
+  const int result = MPI_Group_incl(all, count, ranks.data(), &some);
+  MPI_Group_free(&all);
+  detail::check(result, "group of " + what);
+  auto impl = std::make_unique<Impl>();
+  // Only the members take part (MPI_Comm_create_group, not MPI_Comm_create).
+  const int created = MPI_Comm_create_group(impl_->comm, some, /*tag=*/7501, &impl->comm);
+  MPI_Group_free(&some);
+  detail::check(created, "communicator of " + what);
+  if (impl->comm == MPI_COMM_NULL) throw CommFailure("this rank is not among " + what);
+  MPI_Comm_set_errhandler(impl->comm, MPI_ERRORS_RETURN);
+  MPI_Comm_rank(impl->comm, &impl->rank);
+  MPI_Comm_size(impl->comm, &impl->size);
+  impl->timeout = impl_->timeout;
+  impl->stall_warning = impl_->stall_warning;
+  impl->stall = std::make_shared<detail::StallChannel>(impl->comm);
+  return Communicator(std::move(impl));
+}
+
 }  // namespace distsgd::comm

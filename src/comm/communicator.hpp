@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/errors.hpp"
 
@@ -49,6 +50,9 @@ class Request {
   // already arrived into it (or it was complete or empty), so that the caller
   // still handles that message; true when it was withdrawn.
   bool cancel();
+  // Lets go of a pending send whose receiver is gone (MPI_Request_free): the
+  // request is never waited on again. Not for collectives.
+  void release();
   // Seconds between start and completion as observed by test()/wait().
   double elapsed_s() const;
 
@@ -103,6 +107,10 @@ class Communicator {
   // A new communicator of the ranks that pass the same `color`, ordered by
   // `key` (collective over this communicator).
   Communicator split(int color, int key, const std::string& what) const;
+  // A new communicator of `ranks` only (sorted, this rank among them), in that
+  // order: collective over those ranks alone, so the others may be gone (a
+  // lost worker). Every rank in `ranks` must pass the same list.
+  Communicator subset(const std::vector<int>& ranks, const std::string& what) const;
 
   struct Impl;
   explicit Communicator(std::unique_ptr<Impl> impl);
@@ -125,6 +133,10 @@ class Environment {
   // Ends every rank of the job with `code` (used after a fatal error, when
   // peers may be blocked waiting for this rank).
   [[noreturn]] static void abort(int code);
+  // Ends this process with `code` without MPI_Finalize: after a rank was lost
+  // (mpirun --enable-recovery), Open MPI 4.1 can wait forever in MPI_Finalize
+  // for a message to that rank (measured), so survivors leave without it.
+  [[noreturn]] static void exit_without_finalize(int code);
   static std::string library_version();
   static bool initialized();
 };

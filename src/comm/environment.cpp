@@ -1,6 +1,9 @@
 // Environment: MPI_Init_thread / MPI_Finalize for the life of the process.
 #include <mpi.h>
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "comm/communicator.hpp"
 #include "comm/mpi_check.hpp"
 #include "comm/request_impl.hpp"
@@ -50,6 +53,11 @@ std::string Environment::library_version() {
   std::string version(text, static_cast<std::size_t>(length));
   while (!version.empty() && (version.back() == '\n' || version.back() == '\0')) version.pop_back();
   return version;
+}
+
+void Environment::exit_without_finalize(int code) {
+  std::fflush(nullptr);
+  std::_Exit(code);
 }
 
 bool Environment::initialized() {

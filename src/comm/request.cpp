@@ -133,6 +133,14 @@ bool Request::cancel() {
   return cancelled != 0;
 }
 
+void Request::release() {
+  if (!impl_ || impl_->done) return;
+  if (impl_->stall) throw CommFailure("release() of a collective (" + impl_->what + ")");
+  MPI_Request_free(&impl_->request);
+  impl_->done = true;
+  impl_->finished = Clock::now();
+}
+
 double Request::elapsed_s() const {
   if (!impl_) return 0.0;
   const auto end = impl_->done ? impl_->finished : Clock::now();

@@ -13,7 +13,7 @@ namespace distsgd {
   X(algo)                                                                                         \
   X(servers)                                                                                      \
   X(max_staleness) X(tau) X(easgd_beta) X(topology) X(gossip_peers) X(push_mode)                  \
-      X(gossip_momentum) X(straggler) X(straggler_random) X(leave_early) X(inject_nan) X(model) X(dataset)      \
+      X(gossip_momentum) X(straggler) X(straggler_random) X(leave_early) X(inject_nan) X(survive_worker_loss) X(model) X(dataset)      \
           X(data_dir) X(synthetic_shape) X(augment) X(epochs) X(batch_size) X(lr) X(momentum)     \
               X(nesterov) X(weight_decay) X(lr_schedule) X(lr_decay_epochs) X(lr_decay)           \
                   X(warmup_epochs) X(lr_scaling) X(max_steps) X(eval_every) X(eval_batch_size)    \
@@ -174,6 +174,8 @@ void TrainConfig::validate() const {
   if (const auto slow = straggler_spec())
     require(slow->value >= 1, fmt::format("--straggler factor must be >= 1 (got '{}')", straggler));
   straggler_random_spec();  // throws on a malformed value
+  require(!survive_worker_loss || algo == "asgd" || algo == "easgd",
+          "--survive-worker-loss is implemented for --algo asgd and easgd (got " + algo + ")");
   if (const auto nan = inject_nan_spec())
     require(nan->value >= 0 && nan->value == std::floor(nan->value),
             fmt::format("--inject-nan step must be a whole number >= 0 (got '{}')", inject_nan));

@@ -35,6 +35,9 @@ struct TrainConfig {
   std::string straggler_random;  // "P:MS": each rank's step is delayed MS ms with probability P
   std::string leave_early;  // "RANK:STEPS": that worker stops after STEPS steps (async methods)
   std::string inject_nan;   // "RANK:STEP": that rank's loss becomes NaN at that step (0-based)
+  // asgd/easgd under `mpirun --enable-recovery`: a worker silent past the
+  // deadline is dropped and the others finish without it.
+  bool survive_worker_loss = false;
 
   // Optimisation. batch_size is per worker.
   int64_t epochs = 2;

@@ -220,6 +220,7 @@ TrainResult TrainingRun::serve() {
   checkpoint_after_stop();
   TrainResult result;
   result.summary = make_summary(clock_.wall_s());
+  result.lost_ranks = algorithm_->lost_ranks();
   metrics_->write({{"type", "server"}, {"wall_s", clock_.wall_s()}, {"figures", result.summary}});
   metrics_->flush();
   comm_.barrier("end of training");
@@ -284,6 +285,7 @@ TrainResult TrainingRun::run() {
   const double wall_s = clock_.wall_s();
   TrainResult result;
   result.summary = make_summary(wall_s);
+  result.lost_ranks = algorithm_->lost_ranks();
   result.summary["stopped_early"] = stopped_early;
   result.summary["stopped_by_signal"] =
       stopped_by_ ? nlohmann::json(signal_name(stopped_by_)) : nlohmann::json(nullptr);
@@ -876,6 +878,7 @@ nlohmann::json TrainingRun::make_summary(double wall_s) {
                         : nlohmann::json{{"spec", config_.straggler},
                                          {"random", config_.straggler_random},
                                          {"injected_s_per_worker", worker_injected}}},
+      {"lost_ranks", algorithm_->lost_ranks()},
       {"leave_early",
        config_.leave_early.empty() ? nlohmann::json(nullptr) : nlohmann::json(config_.leave_early)},
       {"parameters", flat_->numel()},

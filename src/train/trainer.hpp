@@ -15,6 +15,7 @@ namespace distsgd {
 struct TrainResult {
   nlohmann::json summary;           // what rank 0 writes as summary.json (on every rank)
   std::vector<double> step_times_s; // this rank's wall time of each step
+  std::vector<int> lost_ranks;      // --survive-worker-loss: ranks the run finished without
 };
 
 // Collective over `comm`: every rank calls it with the same configuration.

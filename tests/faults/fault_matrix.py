@@ -193,6 +193,48 @@ def kill_rank_async(algo, rank, what):
     return run
 
 
+def kill_worker_recovery(algo, survives):
+    """SIGKILL worker 1 under `mpirun --enable-recovery` (--timeout-s 10)."""
+    def run(args, work, checks):
+        log = os.path.join(work, "log")
+        extra = ["--epochs", "3", "--timeout-s", "10", "--checkpoint-every", "0"]
+        if survives:
+            extra.append("--survive-worker-loss")
+        np = 4 if survives else 3
+        job = Job(train_argv(args, log, algo, *extra), log, np, mpirun_flags=["--enable-recovery"])
+        checks.expect(wait_for_file(os.path.join(log, "metrics.rank0.jsonl"), job),
+                      "the job did not start")
+        time.sleep(2)
+        checks.expect(job.proc.poll() is None, "the job ended before the fault")
+        fault = time.monotonic()
+        job.signal_rank(1, signal.SIGKILL)
+        code = job.wait()
+        out = job.output()
+        summary = job.summary()
+        # mpirun exits 0 in this mode whatever happens: the outcome is in the output.
+        checks.expect(code == 0, f"mpirun exit status {code} (0 expected with --enable-recovery)")
+        checks.expect(job.ended - fault <= 45, f"took {job.ended - fault:.1f} s to end")
+        if survives:
+            checks.expect("worker rank 1 is lost; going on without it" in out,
+                          "no message naming worker 1 as lost")
+            checks.expect(summary is not None and summary.get("lost_ranks") == [1],
+                          f"summary lost_ranks {summary and summary.get('lost_ranks')}")
+            accuracy = summary["final_test_accuracy"] if summary else None
+            checks.expect(accuracy is not None and accuracy >= 0.8, f"survivors' accuracy {accuracy}")
+            outcome = ("the server drops worker 1 at the deadline; the 2 other workers finish "
+                       "(mpirun exits 0 in this mode)")
+        else:
+            accuracy = None
+            checks.expect(re.search(r"timed out after 10 s .*missing: rank 1", out),
+                          "no timeout message naming rank 1")
+            checks.expect(summary is None, "a summary was written although the run failed")
+            outcome = ("not survivable yet: ends at the deadline naming rank 1 "
+                       "(mpirun exits 0 in this mode)")
+        return {"code": code, "fault": fault, "job": job, "accuracy": accuracy,
+                "detect": job.first_line_after(fault, r"is lost|timed out"), "outcome": outcome}
+    return run
+
+
 def stop_worker(algo, expect_stall, stall_note=""):
     def run(args, work, checks):
         log = os.path.join(work, "log")
@@ -366,15 +408,23 @@ CASES = [
     Case("asgd-sigkill-worker", "asgd", "SIGKILL worker 1", kill_rank_async("asgd", 1, "worker")),
     Case("asgd-sigkill-server", "asgd", "SIGKILL the server (rank 2)",
          kill_rank_async("asgd", 2, "server")),
+    Case("asgd-sigkill-worker-recovery", "asgd",
+         "SIGKILL worker 1 (3 workers), mpirun --enable-recovery, --survive-worker-loss",
+         kill_worker_recovery("asgd", True)),
     Case("asgd-sigstop", "asgd", "SIGSTOP worker 1, SIGCONT after the pause",
          stop_worker("asgd", False)),
     Case("asgd-sigterm-ranks", "asgd", "SIGTERM to every rank", preempt_async("asgd", signal.SIGTERM)),
     Case("asgd-nan-skip", "asgd", "NaN loss, --nan-policy skip", nan_loss("asgd", "skip")),
     Case("easgd-sigkill-worker", "easgd", "SIGKILL worker 1", kill_rank_async("easgd", 1, "worker")),
+    Case("easgd-sigkill-worker-recovery", "easgd",
+         "SIGKILL worker 1 (3 workers), mpirun --enable-recovery, --survive-worker-loss",
+         kill_worker_recovery("easgd", True)),
     Case("easgd-sigstop", "easgd", "SIGSTOP worker 1, SIGCONT after the pause",
          stop_worker("easgd", False)),
     Case("gossip-push-sigkill-worker", "gossip-push", "SIGKILL rank 1",
          kill_rank_async("gossip-push", 1, "node")),
+    Case("gossip-push-sigkill-recovery", "gossip-push", "SIGKILL rank 1, mpirun --enable-recovery",
+         kill_worker_recovery("gossip-push", False)),
     Case("gossip-push-sigstop", "gossip-push", "SIGSTOP rank 1, SIGCONT after the pause",
          stop_worker("gossip-push", False)),
     Case("gossip-pull-sigstop", "gossip-pull", "SIGSTOP rank 1, SIGCONT after the pause",
