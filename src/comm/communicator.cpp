@@ -197,16 +197,26 @@ void Communicator::recv(void* data, std::size_t bytes, int source, int tag) {
   irecv(data, bytes, source, tag).wait();
 }
 
-Communicator Communicator::split(int color, int key, const std::string& what) const {
-  auto impl = std::make_unique<Impl>();
-  detail::check(MPI_Comm_split(impl_->comm, color, key, &impl->comm), "communicator split " + what);
+namespace {
+// A communicator made from `parent`: errors returned, the parent's deadlines,
+// stall notices of its own (collective over the new communicator).
+std::unique_ptr<Communicator::Impl> derived(MPI_Comm comm, const Communicator::Impl& parent) {
+  auto impl = std::make_unique<Communicator::Impl>();
+  impl->comm = comm;
   MPI_Comm_set_errhandler(impl->comm, MPI_ERRORS_RETURN);
   MPI_Comm_rank(impl->comm, &impl->rank);
   MPI_Comm_size(impl->comm, &impl->size);
-  impl->timeout = impl_->timeout;
-  impl->stall_warning = impl_->stall_warning;
+  impl->timeout = parent.timeout;
+  impl->stall_warning = parent.stall_warning;
   impl->stall = std::make_shared<detail::StallChannel>(impl->comm);
-  return Communicator(std::move(impl));
+  return impl;
+}
+}  // namespace
+
+Communicator Communicator::split(int color, int key, const std::string& what) const {
+  MPI_Comm comm = MPI_COMM_NULL;
+  detail::check(MPI_Comm_split(impl_->comm, color, key, &comm), "communicator split " + what);
+  return Communicator(derived(comm, *impl_));
 }
 
 Communicator Communicator::subset(const std::vector<int>& ranks, const std::string& what) const {
@@ -216,19 +226,13 @@ Communicator Communicator::subset(const std::vector<int>& ranks, const std::stri
   const int result = MPI_Group_incl(all, count, ranks.data(), &some);
   MPI_Group_free(&all);
   detail::check(result, "group of " + what);
-  auto impl = std::make_unique<Impl>();
   // Only the members take part (MPI_Comm_create_group, not MPI_Comm_create).
-  const int created = MPI_Comm_create_group(impl_->comm, some, /*tag=*/7501, &impl->comm);
+  MPI_Comm comm = MPI_COMM_NULL;
+  const int created = MPI_Comm_create_group(impl_->comm, some, /*tag=*/7501, &comm);
   MPI_Group_free(&some);
   detail::check(created, "communicator of " + what);
-  if (impl->comm == MPI_COMM_NULL) throw CommFailure("this rank is not among " + what);
-  MPI_Comm_set_errhandler(impl->comm, MPI_ERRORS_RETURN);
-  MPI_Comm_rank(impl->comm, &impl->rank);
-  MPI_Comm_size(impl->comm, &impl->size);
-  impl->timeout = impl_->timeout;
-  impl->stall_warning = impl_->stall_warning;
-  impl->stall = std::make_shared<detail::StallChannel>(impl->comm);
-  return Communicator(std::move(impl));
+  if (comm == MPI_COMM_NULL) throw CommFailure("this rank is not among " + what);
+  return Communicator(derived(comm, *impl_));
 }
 
 }  // namespace distsgd::comm

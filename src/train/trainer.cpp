@@ -136,6 +136,7 @@ class TrainingRun {
   void write_parts_checkpoint(const std::string& name, comm::Communicator& writers,
                               const std::vector<PartDigest>& known);
   void keep_last_two(const std::string& path);
+  nlohmann::json position_meta() const;
   void restore(const std::string& path);
   void restore_parts(const std::string& path, const Checkpoint& manifest);
   void apply_part(const Checkpoint& part, const std::string& path);
@@ -528,20 +529,11 @@ bool TrainingRun::save_checkpoint(const std::string& name) {
   }
   if (comm_.rank() == 0) {
     Checkpoint checkpoint;
-    checkpoint.meta = {
-        {"config", config_.to_json()},
-        {"step", step_},
-        {"epoch", epoch_},
-        {"samples", samples_},
-        {"train_time_s", clock_.train_s()},
-        {"eval_time_s", clock_.eval_s()},
-        {"best_test_accuracy", best_accuracy_},
-        {"time_to_target_s", time_to_target_s_ ? nlohmann::json(*time_to_target_s_) : nullptr},
-        {"epochs_to_target", epochs_to_target_ ? nlohmann::json(*epochs_to_target_) : nullptr},
-        {"nodes", comm_.size()},
-        {"steps_per_epoch", steps_per_epoch_},
-        {"skipped_steps", skipped_steps_},
-        {"versions", runtime_versions()}};
+    checkpoint.meta = position_meta();
+    checkpoint.meta.update({{"config", config_.to_json()},
+                            {"nodes", comm_.size()},
+                            {"steps_per_epoch", steps_per_epoch_},
+                            {"versions", runtime_versions()}});
     checkpoint.tensors["params"] = to_vector(flat_->param_span());
     checkpoint.tensors["buffers"] = to_vector(flat_->buffer_span());
     checkpoint.tensors["momentum"] = momentum_.buffer;
@@ -551,6 +543,19 @@ bool TrainingRun::save_checkpoint(const std::string& name) {
   comm_.barrier("after writing checkpoint " + path);
   set_resume_hint("last checkpoint: " + path);
   return true;
+}
+
+// Where this worker stands in training, as a checkpoint records it.
+nlohmann::json TrainingRun::position_meta() const {
+  return {{"step", step_},
+          {"epoch", epoch_},
+          {"samples", samples_},
+          {"train_time_s", clock_.train_s()},
+          {"eval_time_s", clock_.eval_s()},
+          {"best_test_accuracy", best_accuracy_},
+          {"time_to_target_s", time_to_target_s_ ? nlohmann::json(*time_to_target_s_) : nullptr},
+          {"epochs_to_target", epochs_to_target_ ? nlohmann::json(*epochs_to_target_) : nullptr},
+          {"skipped_steps", skipped_steps_}};
 }
 
 // Rank 0 keeps the last two checkpoints: the newest, and one to fall back on.
@@ -574,17 +579,7 @@ PartDigest TrainingRun::write_own_part(const std::string& manifest_path) {
                {"method", method.meta}};
   part.tensors = method.tensors;
   if (role_ == Role::worker) {
-    part.meta.update({
-        {"step", step_},
-        {"epoch", epoch_},
-        {"samples", samples_},
-        {"train_time_s", clock_.train_s()},
-        {"eval_time_s", clock_.eval_s()},
-        {"best_test_accuracy", best_accuracy_},
-        {"time_to_target_s", time_to_target_s_ ? nlohmann::json(*time_to_target_s_) : nullptr},
-        {"epochs_to_target", epochs_to_target_ ? nlohmann::json(*epochs_to_target_) : nullptr},
-        {"skipped_steps", skipped_steps_},
-    });
+    part.meta.update(position_meta());
     part.tensors["params"] = to_vector(flat_->param_span());
     part.tensors["buffers"] = to_vector(flat_->buffer_span());
     part.tensors["momentum"] = momentum_.buffer;

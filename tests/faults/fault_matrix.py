@@ -112,6 +112,15 @@ def wait_for_file(path, job, timeout=90):
     return False
 
 
+def start_training(job, checks, settle_s):
+    """Waits until the job trains, then `settle_s` more; returns the time of the fault."""
+    checks.expect(wait_for_file(os.path.join(job.log_dir, "metrics.rank0.jsonl"), job),
+                  "the job did not start")
+    time.sleep(settle_s)
+    checks.expect(job.proc.poll() is None, "the job ended before the fault")
+    return time.monotonic()
+
+
 def max_step_gap(log_dir, rank):
     """The longest time between two consecutive steps of `rank` (from its metrics)."""
     times = []
@@ -175,11 +184,7 @@ def kill_rank_async(algo, rank, what):
         extra = ["--epochs", "3", "--timeout-s", "20"]
         np = 3
         job = Job(train_argv(args, log, algo, *extra), log, np)
-        checks.expect(wait_for_file(os.path.join(log, "metrics.rank0.jsonl"), job),
-                      "the job did not start")
-        time.sleep(3)
-        checks.expect(job.proc.poll() is None, "the job ended before the fault")
-        fault = time.monotonic()
+        fault = start_training(job, checks, settle_s=3)
         job.signal_rank(rank, signal.SIGKILL)
         code = job.wait()
         out = job.output()
@@ -202,11 +207,7 @@ def kill_worker_recovery(algo, survives):
             extra.append("--survive-worker-loss")
         np = 4 if survives else 3
         job = Job(train_argv(args, log, algo, *extra), log, np, mpirun_flags=["--enable-recovery"])
-        checks.expect(wait_for_file(os.path.join(log, "metrics.rank0.jsonl"), job),
-                      "the job did not start")
-        time.sleep(2)
-        checks.expect(job.proc.poll() is None, "the job ended before the fault")
-        fault = time.monotonic()
+        fault = start_training(job, checks, settle_s=2)
         job.signal_rank(1, signal.SIGKILL)
         code = job.wait()
         out = job.output()
@@ -246,11 +247,7 @@ def stop_worker(algo, expect_stall, stall_note=""):
             # The same for gossip's collective evaluations at epoch ends: evaluate at the end only.
             extra += ["--checkpoint-every", "0", "--eval-every", "100000"]
         job = Job(train_argv(args, log, algo, *extra), log, 3)
-        checks.expect(wait_for_file(os.path.join(log, "metrics.rank0.jsonl"), job),
-                      "the job did not start")
-        time.sleep(2)
-        checks.expect(job.proc.poll() is None, "the job ended before the fault")
-        fault = time.monotonic()
+        fault = start_training(job, checks, settle_s=2)
         victim = job.rank_pid(1)
         os.kill(victim, signal.SIGSTOP)
         time.sleep(stop_s)
@@ -280,9 +277,7 @@ def stop_past_timeout(args, work, checks):
     log = os.path.join(work, "log")
     extra = ["--epochs", "3", "--timeout-s", "10", "--stall-warn-s", "4"]
     job = Job(train_argv(args, log, "allreduce", *extra), log, 3)
-    checks.expect(wait_for_file(os.path.join(log, "metrics.rank0.jsonl"), job), "did not start")
-    time.sleep(2)
-    fault = time.monotonic()
+    fault = start_training(job, checks, settle_s=2)
     victim = job.rank_pid(2)
     os.kill(victim, signal.SIGSTOP)
     code = job.wait()
@@ -304,9 +299,7 @@ def preempt(algo, sig, to_mpirun):
     def run(args, work, checks):
         log = os.path.join(work, "log")
         job = Job(train_argv(args, log, algo, "--epochs", "3"), log, 3)
-        checks.expect(wait_for_file(os.path.join(log, "metrics.rank0.jsonl"), job), "did not start")
-        time.sleep(3)
-        fault = time.monotonic()
+        fault = start_training(job, checks, settle_s=3)
         if to_mpirun:
             os.kill(job.proc.pid, sig)
         else:
@@ -342,9 +335,7 @@ def preempt_async(algo, sig):
     def run(args, work, checks):
         log = os.path.join(work, "log")
         job = Job(train_argv(args, log, algo, "--epochs", "3"), log, 3)
-        checks.expect(wait_for_file(os.path.join(log, "metrics.rank0.jsonl"), job), "did not start")
-        time.sleep(3)
-        fault = time.monotonic()
+        fault = start_training(job, checks, settle_s=3)
         for rank in range(3):
             job.signal_rank(rank, sig)
         code = job.wait()

@@ -62,7 +62,7 @@ TEST(ParameterServer, EasgdCentreIsTheSameWithOneOrTwoServers) {
 TEST(ParameterServer, StalenessBoundHoldsTheFastWorkerBackToTheSlowOne) {
   const std::string args =
       "train --model cnn --epochs 1 --eval-samples 200 --max-steps 30 --algo asgd "
-      "--straggler 1:5 ";
+      "--straggler 1:8 ";
   const auto free = run_ok(3, args, "unbounded");
   const auto bounded = run_ok(3, args + "--max-staleness 1", "bounded");
   ASSERT_FALSE(free.empty() || bounded.empty());
