@@ -347,10 +347,14 @@ def preempt_async(algo, sig):
         summary = job.summary()
         checks.expect(summary is not None and summary.get("stopped_by_signal") == name,
                       "summary.json does not record the signal")
+        match = re.search(r"stopped by %s after step \d+; checkpoint (\S+)" % name, out)
+        checks.expect(match and os.path.exists(match.group(1)),
+                      "no checkpoint named (or it is missing)")
         return {"code": code, "fault": fault, "job": job,
                 "detect": job.first_line_after(fault, r"stop requested"),
                 "accuracy": summary["final_test_accuracy"] if summary else None,
-                "outcome": f"workers stop, finish the run and write the summary; exit {code}"}
+                "outcome": "workers stop, a checkpoint of every rank's part is written, the run "
+                           f"ends with its summary; exit {code}"}
     return run
 
 
