@@ -360,8 +360,10 @@ void ParameterServer::drop_lost_worker(int worker, const std::string& why) {
   if (peer.receive.valid()) peer.receive.cancel();
   if (peer.send.valid()) peer.send.release();
   lost_.push_back(worker);
-  fmt::print(stderr, "distsgd: {}: worker rank {} is lost; going on without it ({} worker(s) still training)\n", why,
-             worker, live_workers());
+  fmt::print(
+      stderr,
+      "distsgd: {}: worker rank {} is lost; going on without it ({} worker(s) still training)\n",
+      why, worker, live_workers());
   std::fflush(stderr);
 }
 

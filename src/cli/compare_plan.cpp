@@ -1,9 +1,8 @@
 #include "cli/compare_plan.hpp"
 
-#include <algorithm>
-
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "algorithms/make_algorithm.hpp"

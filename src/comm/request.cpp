@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "comm/mpi_check.hpp"
-#include "core/idle_backoff.hpp"
 #include "comm/request_impl.hpp"
+#include "core/idle_backoff.hpp"
 
 namespace distsgd::comm {
 
@@ -64,10 +64,11 @@ std::string diagnosis(const Request::Impl& r) {
     else
       missing.push_back(fmt::format("rank {} (silent: stopped, lost or still computing)", rank));
   }
-  return fmt::format("rank {} waiting on {} (collective #{}); in it: {}{}; missing: {}", r.own_rank,
-                     r.peers, r.seq, detail::rank_list(in),
-                     past.empty() ? "" : "; done with it: " + detail::rank_list(past),
-                     missing.empty() ? std::string("none") : fmt::format("{}", fmt::join(missing, ", ")));
+  return fmt::format(
+      "rank {} waiting on {} (collective #{}); in it: {}{}; missing: {}", r.own_rank, r.peers,
+      r.seq, detail::rank_list(in),
+      past.empty() ? "" : "; done with it: " + detail::rank_list(past),
+      missing.empty() ? std::string("none") : fmt::format("{}", fmt::join(missing, ", ")));
 }
 
 // One rank speaks for a stall: the lowest one waiting in this collective or
@@ -113,9 +114,9 @@ void Request::wait() {
       next_warning += r.stall_warning;
       // For a collective, one rank speaks for all those waiting.
       if (r.stall && !speaks_for_stall(r)) continue;
-      fmt::print(stderr, "distsgd: stall: rank {} has waited {:.0f} s for {} ({}); deadline {:.0f} s\n",
-                 r.own_rank, Seconds(waited).count(), r.what, diagnosis(r),
-                 Seconds(r.timeout).count());
+      fmt::print(
+          stderr, "distsgd: stall: rank {} has waited {:.0f} s for {} ({}); deadline {:.0f} s\n",
+          r.own_rank, Seconds(waited).count(), r.what, diagnosis(r), Seconds(r.timeout).count());
       std::fflush(stderr);
     }
   }

@@ -39,8 +39,7 @@ void StallChannel::announce(int64_t seq) {
     if (peer == rank_) continue;
     // Eager-sized and never waited on: a stalled or lost peer cannot hold us here.
     MPI_Request request;
-    if (MPI_Isend(&notice, 1, MPI_INT64_T, peer, kNoticeTag,
-                  comm_, &request) == MPI_SUCCESS)
+    if (MPI_Isend(&notice, 1, MPI_INT64_T, peer, kNoticeTag, comm_, &request) == MPI_SUCCESS)
       MPI_Request_free(&request);
   }
 }
@@ -65,7 +64,8 @@ std::string rank_list(const std::vector<int>& ranks) {
   if (ranks.empty()) return "none";
   if (ranks.size() == 1) return fmt::format("rank {}", ranks[0]);
   const bool contiguous = ranks.back() - ranks.front() + 1 == static_cast<int>(ranks.size());
-  if (contiguous && ranks.size() > 2) return fmt::format("ranks {}-{}", ranks.front(), ranks.back());
+  if (contiguous && ranks.size() > 2)
+    return fmt::format("ranks {}-{}", ranks.front(), ranks.back());
   return fmt::format("ranks {}", fmt::join(ranks, ","));
 }
 

@@ -1,13 +1,12 @@
 #include "train/consistency.hpp"
 
 #include <fmt/format.h>
-
 #include <zlib.h>
 
 #include <algorithm>
 #include <fstream>
-#include <vector>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "core/errors.hpp"
 
@@ -21,8 +20,8 @@ std::string build_identity() {
   std::vector<char> chunk(1 << 20);
   while (file) {
     file.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(chunk.data()),
-                static_cast<uInt>(file.gcount()));
+    crc =
+        crc32(crc, reinterpret_cast<const Bytef*>(chunk.data()), static_cast<uInt>(file.gcount()));
   }
   return fmt::format("distsgd {} (executable CRC-32 {:08x})", DISTSGD_VERSION_STRING, crc);
 }
@@ -39,9 +38,9 @@ void check_same_as_rank0(const TrainConfig& config, comm::Communicator& comm) {
   if (comm.rank() == 0) return;
   const auto reference = nlohmann::json::parse(text);
   if (reference.at("build") != own.at("build"))
-    throw ConfigError(fmt::format("rank {} runs {}, rank 0 runs {}: every rank needs the same build",
-                                  comm.rank(), own.at("build").get<std::string>(),
-                                  reference.at("build").get<std::string>()));
+    throw ConfigError(
+        fmt::format("rank {} runs {}, rank 0 runs {}: every rank needs the same build", comm.rank(),
+                    own.at("build").get<std::string>(), reference.at("build").get<std::string>()));
   const auto& mine = own.at("config");
   const auto& theirs = reference.at("config");
   for (const auto& [key, value] : mine.items()) {
