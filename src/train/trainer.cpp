@@ -137,6 +137,7 @@ class TrainingRun {
                               const std::vector<PartDigest>& known);
   void keep_last_two(const std::string& path);
   nlohmann::json position_meta() const;
+  void restore_position(const nlohmann::json& meta);
   void restore(const std::string& path);
   void restore_parts(const std::string& path, const Checkpoint& manifest);
   void apply_part(const Checkpoint& part, const std::string& path);
@@ -502,8 +503,9 @@ void TrainingRun::agree_on_stop_at_epoch_end() {
 // A checkpoint where training stands, then a clean end without the final
 // evaluation (a preempted node has seconds, not minutes).
 TrainResult TrainingRun::stop_with_checkpoint() {
-  const auto path = config_.log_dir + "/" + fmt::format("checkpoint-step{}.ckpt", step_);
-  save_checkpoint(fmt::format("checkpoint-step{}.ckpt", step_));
+  const auto name = fmt::format("checkpoint-step{}.ckpt", step_);
+  save_checkpoint(name);
+  const auto path = config_.log_dir + "/" + name;
   metrics_->flush();
   TrainResult result;
   result.summary = {{"stopped_by_signal", signal_name(stopped_by_)},
@@ -556,6 +558,28 @@ nlohmann::json TrainingRun::position_meta() const {
           {"time_to_target_s", time_to_target_s_ ? nlohmann::json(*time_to_target_s_) : nullptr},
           {"epochs_to_target", epochs_to_target_ ? nlohmann::json(*epochs_to_target_) : nullptr},
           {"skipped_steps", skipped_steps_}};
+}
+
+// The inverse of position_meta().
+void TrainingRun::restore_position(const nlohmann::json& meta) {
+  step_ = meta.at("step").get<int64_t>();
+  epoch_ = meta.at("epoch").get<int64_t>();
+  samples_ = meta.at("samples").get<int64_t>();
+  skipped_steps_ = meta.value("skipped_steps", int64_t{0});
+  best_accuracy_ = meta.at("best_test_accuracy").get<double>();
+  if (!meta.at("time_to_target_s").is_null())
+    time_to_target_s_ = meta.at("time_to_target_s").get<double>();
+  if (!meta.at("epochs_to_target").is_null())
+    epochs_to_target_ = meta.at("epochs_to_target").get<double>();
+  clock_.resume_from(meta.at("train_time_s").get<double>(), meta.at("eval_time_s").get<double>());
+}
+
+// What to say when --resume PATH is damaged: the checkpoint to use instead.
+std::string fallback_hint(const std::string& path) {
+  const auto fallback = newest_good_checkpoint(path);
+  return fallback ? fmt::format("the previous good checkpoint is {} (resume with --resume {})",
+                                *fallback, *fallback)
+                  : std::string("there is no other good checkpoint beside it");
 }
 
 // Rank 0 keeps the last two checkpoints: the newest, and one to fall back on.
@@ -659,12 +683,7 @@ void TrainingRun::restore(const std::string& path) {
   try {
     checkpoint = read_checkpoint(path);
   } catch (const DataError& error) {
-    const auto fallback = newest_good_checkpoint(path);
-    throw DataError(fmt::format(
-        "--resume: {}; {}", error.what(),
-        fallback ? fmt::format("the previous good checkpoint is {} (resume with --resume {})",
-                               *fallback, *fallback)
-                 : std::string("there is no other good checkpoint beside it")));
+    throw DataError(fmt::format("--resume: {}; {}", error.what(), fallback_hint(path)));
   }
   const auto& saved = checkpoint.meta.at("config");
   for (const char* key : {"algo", "model", "dataset", "batch_size", "seed", "servers"}) {
@@ -682,8 +701,7 @@ void TrainingRun::restore(const std::string& path) {
   copy_into(flat_->param_span(), checkpoint.tensors.at("params"), "parameters", path);
   copy_into(flat_->buffer_span(), checkpoint.tensors.at("buffers"), "buffers", path);
   momentum_.buffer = checkpoint.tensors.at("momentum");
-  step_ = checkpoint.meta.at("step").get<int64_t>();
-  epoch_ = checkpoint.meta.at("epoch").get<int64_t>();
+  restore_position(checkpoint.meta);
   const int saved_nodes = checkpoint.meta.at("nodes").get<int>();
   if (saved_nodes != comm_.size()) {
     // Synchronous replicas are identical, so the state moves to any node
@@ -707,15 +725,6 @@ void TrainingRun::restore(const std::string& path) {
                  epoch_ + 1);
     step_ = moved;
   }
-  samples_ = checkpoint.meta.at("samples").get<int64_t>();
-  skipped_steps_ = checkpoint.meta.value("skipped_steps", int64_t{0});
-  best_accuracy_ = checkpoint.meta.at("best_test_accuracy").get<double>();
-  if (!checkpoint.meta.at("time_to_target_s").is_null())
-    time_to_target_s_ = checkpoint.meta.at("time_to_target_s").get<double>();
-  if (!checkpoint.meta.at("epochs_to_target").is_null())
-    epochs_to_target_ = checkpoint.meta.at("epochs_to_target").get<double>();
-  clock_.resume_from(checkpoint.meta.at("train_time_s").get<double>(),
-                     checkpoint.meta.at("eval_time_s").get<double>());
   checkpoints_.push_back(path);
 }
 
@@ -750,12 +759,7 @@ void TrainingRun::restore_parts(const std::string& path, const Checkpoint& manif
         failure = error.what();
       }
     }
-    const auto fallback = newest_good_checkpoint(path);
-    throw DataError(fmt::format(
-        "--resume: {}; {}", failure,
-        fallback ? fmt::format("the previous good checkpoint is {} (resume with --resume {})",
-                               *fallback, *fallback)
-                 : std::string("there is no other good checkpoint beside it")));
+    throw DataError(fmt::format("--resume: {}; {}", failure, fallback_hint(path)));
   }
   for (const auto& part : manifest.meta.at("parts")) {
     if (!part.at("step").is_null())
@@ -779,17 +783,7 @@ void TrainingRun::apply_part(const Checkpoint& part, const std::string& path) {
     copy_into(flat_->param_span(), part.tensors.at("params"), "parameters", path);
     copy_into(flat_->buffer_span(), part.tensors.at("buffers"), "buffers", path);
     momentum_.buffer = part.tensors.at("momentum");
-    step_ = part.meta.at("step").get<int64_t>();
-    epoch_ = part.meta.at("epoch").get<int64_t>();
-    samples_ = part.meta.at("samples").get<int64_t>();
-    skipped_steps_ = part.meta.at("skipped_steps").get<int64_t>();
-    best_accuracy_ = part.meta.at("best_test_accuracy").get<double>();
-    if (!part.meta.at("time_to_target_s").is_null())
-      time_to_target_s_ = part.meta.at("time_to_target_s").get<double>();
-    if (!part.meta.at("epochs_to_target").is_null())
-      epochs_to_target_ = part.meta.at("epochs_to_target").get<double>();
-    clock_.resume_from(part.meta.at("train_time_s").get<double>(),
-                       part.meta.at("eval_time_s").get<double>());
+    restore_position(part.meta);
   }
   algorithm_->restore_state(replica(), method);
 }
