@@ -1,23 +1,26 @@
 #pragma once
-// The algorithm interface: what a method of distributed SGD does at the hooks of
-// the trainer's step. The trainer loop is the same for every method:
+// The algorithm interface: what a method of distributed SGD does at the hooks
+// of the trainer's step, on a worker rank. The trainer loop is the same for
+// every method:
 //
-//   worker: start -> per step: [backward: bucket_ready for each gradient bucket]
-//                    -> before_step -> optimizer step -> after_step
-//                 -> every so often: prepare_evaluation -> finish -> summary
-//   server: start -> serve -> finish -> summary
+//   start -> per step: [backward: bucket_ready for each gradient bucket]
+//         -> before_step -> optimizer step (unless traits().applies_update)
+//         -> after_step
+//         -> every so often: prepare_evaluation; checkpoint() hooks
+//   -> finish -> summary
 //
-// A method differs only in what it does at these hooks, and in the rank's role.
-// Everything here is flat float vectors (see core/flat_parameters.hpp), so no
-// method needs LibTorch or MPI types in its interface.
+// Server ranks run a ServerMethod instead (server_method.hpp). The rules of
+// each method live in src/methods/ (no MPI, no threads, no clock); the classes
+// here are their MPI drivers: they send, receive and wait. Everything is flat
+// float vectors (models/flat_parameters.hpp), so no method needs LibTorch.
 #include <cstdint>
-#include <functional>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
+
+#include "core/checkpoint_record.hpp"
 
 namespace distsgd {
 
@@ -45,94 +48,85 @@ struct StepInfo {
   double lr = 0.0;
 };
 
-// What a method adds to its rank's part of a checkpoint in parts (see
-// train/checkpoint.hpp): a JSON header and named float vectors.
-struct MethodState {
-  nlohmann::json meta = nlohmann::json::object();
-  std::map<std::string, std::vector<float>> tensors;
+// What the trainer needs to know of a method, each field answering one question.
+struct MethodTraits {
+  std::string name;
+  // Hand gradient buckets to bucket_ready() from inside the backward pass.
+  bool gradient_buckets = false;
+  // before_step itself writes the updated parameters (ASGD: the server
+  // applies the gradient): the trainer takes no optimizer step.
+  bool applies_update = false;
+  // Who evaluates during training. every_worker: a collective of all workers
+  // at every evaluation. worker0: worker 0 alone (workers may be at different
+  // steps); at the end, after finish(), all workers evaluate together.
+  enum class Evaluation { every_worker, worker0 } evaluation = Evaluation::every_worker;
+  // How workers agree to stop on SIGTERM/SIGINT. every_step: workers take
+  // every step together, so one small all-reduce a step decides. epoch_end:
+  // workers meet at epoch ends (evaluations, checkpoints) and vote there.
+  // on_own: a worker stops alone, as one leaving the job does.
+  enum class StopAgreement { every_step, epoch_end, on_own } stop = StopAgreement::on_own;
+  // Whether and how the trainer's checkpoints capture the method's state:
+  // whole_file: rank 0 writes one file (replicas are identical); in_parts:
+  // every rank writes its own part (checkpoint_state / restore_state).
+  enum class Checkpoints { none, whole_file, in_parts } checkpoints = Checkpoints::none;
+  // Workers apply each other's updates late (stale gradients, elastic moves):
+  // asynchrony adds momentum of its own, so a NaN loss hints at a lower --lr
+  // or --momentum.
+  bool stale_updates = false;
 };
 
-// A part file as the manifest lists it: size and stored CRC-32 (bytes < 0: none).
-struct PartDigest {
-  int64_t bytes = -1;
-  uint32_t crc = 0;
+// What an evaluation scores: the replica itself, or what prepare_evaluation
+// wrote into `out`; plus the method's figures for the metrics record.
+struct EvaluationTarget {
+  bool uses_out = false;
+  nlohmann::json figures = nlohmann::json::object();
 };
 
-// Given to a server by the trainer: writes this rank's part of the checkpoint
-// at the end of `epoch` (its state from checkpoint_state) and returns its digest.
-using PartWriter = std::function<PartDigest(int64_t epoch)>;
+// The checkpoint hooks of a method that has any (traits().checkpoints is not
+// none); the same interface for workers and servers.
+class MethodCheckpoints {
+ public:
+  virtual ~MethodCheckpoints() = default;
+  // Brings the job to a point where a checkpoint can be taken, at the end of
+  // `epoch` (every worker, at step `step`): whole_file: the replicas are made
+  // whole (batch-norm statistics averaged); in_parts: nothing is in flight
+  // (gossip settles; PS workers meet at the servers, which write their parts
+  // meanwhile). Returns the digests of the parts other ranks wrote meanwhile
+  // (servers), indexed by rank, or nullopt when a worker has stopped
+  // (SIGTERM/SIGINT) so no checkpoint can be taken: the caller stops too.
+  virtual std::optional<std::vector<std::optional<CheckpointDigest>>> prepare(
+      ReplicaView replica, int64_t epoch, int64_t step) = 0;
+  // This rank's method state for its part (in_parts), and its restoration
+  // (after start, after the trainer restored the replica and momentum).
+  virtual Checkpoint state(ReplicaView replica) { return {}; }
+  virtual void restore(ReplicaView replica, const Checkpoint& state) {}
+};
 
 class Algorithm {
  public:
   virtual ~Algorithm() = default;
-  virtual std::string name() const = 0;
-  virtual Role role() const { return Role::worker; }
-  // Whether the trainer should call bucket_ready() from the backward pass.
-  virtual bool uses_gradient_buckets() const { return false; }
-  // True when before_step itself writes the updated parameters (ASGD: the
-  // server applies the gradient), so the trainer takes no optimizer step.
-  virtual bool replaces_optimizer_step() const { return false; }
-  // True when every worker takes part in every evaluation during training (a
-  // collective). Asynchronous methods return false: workers may be at
-  // different steps, so worker 0 evaluates alone until the end of training,
-  // when all workers evaluate together.
-  virtual bool synchronous_evaluation() const { return true; }
-  // True when every worker takes every step together (synchronous all-reduce):
-  // the trainer may then agree on things (stopping on a signal) with a
-  // collective per step. Methods that let workers run apart return false.
-  virtual bool lockstep() const { return false; }
-  // Whether the trainer's checkpoints capture this method's whole state.
-  virtual bool supports_checkpoints() const { return false; }
-  // Whether every rank writes its own part of a checkpoint (its state differs
-  // from the others'), rather than rank 0 alone writing one file.
-  virtual bool checkpoints_in_parts() const { return false; }
-
-  // Once, before the first step (and after a checkpoint was restored).
+  virtual MethodTraits traits() const = 0;
+  // Once, before the first step (and before a checkpoint is restored).
   virtual void start(ReplicaView replica) = 0;
   // From inside the backward pass; buckets arrive in index order.
   virtual void bucket_ready(const GradBucket& bucket) {}
   // The gradients in replica.grads must be the ones to apply when this returns.
   virtual void before_step(ReplicaView replica, const StepInfo& step) {}
   virtual void after_step(ReplicaView replica, const StepInfo& step) {}
-  // Called before an evaluation: on every worker when synchronous_evaluation()
-  // or after finish(), else on worker 0 alone. Writes the parameters and buffers to evaluate into
-  // `out` and returns true, or returns false to evaluate the replica itself.
-  virtual bool prepare_evaluation(ReplicaView replica, ReplicaView out) { return false; }
-  // Before a checkpoint is taken (every rank, same point).
-  virtual void before_checkpoint(ReplicaView replica) {}
-  // Checkpoints in parts, at the end of a checkpoint epoch (every worker, at
-  // step `step`): bring the job to a quiescent point where nothing is in flight
-  // (gossip: settle; parameter servers: every worker asks every server for its
-  // part and waits until all workers have). Returns the digests of the parts
-  // other ranks wrote meanwhile (servers), indexed by rank, or nullopt when a
-  // worker has stopped (SIGTERM/SIGINT) so no checkpoint can be taken: the
-  // caller stops training too.
-  virtual std::optional<std::vector<PartDigest>> quiesce_for_checkpoint(ReplicaView replica,
-                                                                        int64_t epoch,
-                                                                        int64_t step) {
-    return std::vector<PartDigest>{};
-  }
-  // Servers of checkpoints in parts: how to write their part when asked (given
-  // before serve).
-  virtual void set_part_writer(PartWriter writer) {}
-  // This rank's method state for its part (at a quiescent point), and its
-  // restoration (after start, after the trainer restored the replica and
-  // momentum). Servers keep their state here; workers add theirs.
-  virtual MethodState checkpoint_state(ReplicaView replica) { return {}; }
-  virtual void restore_state(ReplicaView replica, const MethodState& state) {}
-  // A server rank's whole work between start and finish: answer workers until
-  // every one of them has finished.
-  virtual void serve(ReplicaView replica) {}
-  // Once, after the last step (workers) or serve (servers); every rank calls it.
+  // Before an evaluation (on the workers traits().evaluation says): writes
+  // the parameters and buffers to score into `out`, or leaves them and says
+  // the replica itself is scored.
+  virtual EvaluationTarget prepare_evaluation(ReplicaView replica, ReplicaView out) { return {}; }
+  // Once, after the last step; every worker calls it.
   virtual void finish(ReplicaView replica) {}
-  // Figures to add to the metrics record of the evaluation just prepared.
-  virtual nlohmann::json evaluation_figures() const { return nlohmann::json::object(); }
   // Method-specific figures for summary.json. Called on every rank of the job at
   // the same point, after finish (it may use collectives); rank 0's is kept.
   virtual nlohmann::json summary() { return nlohmann::json::object(); }
   // Ranks (numbered as at the start) that were lost and left behind; after
   // finish() the communicators the method was given hold the survivors only.
   virtual std::vector<int> lost_ranks() const { return {}; }
+  // The checkpoint hooks, or nullptr when traits().checkpoints is none.
+  virtual MethodCheckpoints* checkpoints() { return nullptr; }
 };
 
 }  // namespace distsgd

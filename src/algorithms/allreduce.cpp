@@ -3,9 +3,18 @@
 #include <chrono>
 
 #include "algorithms/initial_state.hpp"
-#include "algorithms/update_math.hpp"
+#include "methods/update_math.hpp"
 
 namespace distsgd {
+
+MethodTraits AllReduceSgd::traits() const {
+  MethodTraits traits;
+  traits.name = "allreduce";
+  traits.gradient_buckets = true;
+  traits.stop = MethodTraits::StopAgreement::every_step;
+  traits.checkpoints = MethodTraits::Checkpoints::whole_file;
+  return traits;
+}
 
 void AllReduceSgd::start(ReplicaView replica) { share_initial_state(comm_, replica); }
 
@@ -40,9 +49,15 @@ void AllReduceSgd::average_buffers(ReplicaView replica) {
 
 // Parameters are identical everywhere; batch-norm statistics are not (each rank
 // saw its own batches), so they are averaged, and replicas are whole again.
-bool AllReduceSgd::prepare_evaluation(ReplicaView replica, ReplicaView) {
+EvaluationTarget AllReduceSgd::prepare_evaluation(ReplicaView replica, ReplicaView) {
   average_buffers(replica);
-  return false;
+  return {};
+}
+
+std::optional<std::vector<std::optional<CheckpointDigest>>> AllReduceSgd::prepare(
+    ReplicaView replica, int64_t, int64_t) {
+  average_buffers(replica);
+  return std::vector<std::optional<CheckpointDigest>>{};
 }
 
 void AllReduceSgd::finish(ReplicaView replica) { average_buffers(replica); }

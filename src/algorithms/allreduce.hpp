@@ -5,7 +5,8 @@
 //
 // Gradient buckets are reduced with non-blocking all-reduce as soon as the
 // backward pass has finished them, so communication overlaps the rest of the
-// backward pass; before_step waits for them all.
+// backward pass; before_step waits for them all (this class is the MPI
+// driver; the rule, sum then scale by 1/N, is math::scale on each bucket).
 #include <vector>
 
 #include "algorithms/algorithm.hpp"
@@ -13,21 +14,18 @@
 
 namespace distsgd {
 
-class AllReduceSgd : public Algorithm {
+class AllReduceSgd : public Algorithm, private MethodCheckpoints {
  public:
   explicit AllReduceSgd(comm::Communicator& comm) : comm_(comm) {}
 
-  std::string name() const override { return "allreduce"; }
-  bool uses_gradient_buckets() const override { return true; }
-  bool supports_checkpoints() const override { return true; }
-  bool lockstep() const override { return true; }
+  MethodTraits traits() const override;
   void start(ReplicaView replica) override;
   void bucket_ready(const GradBucket& bucket) override;
   void before_step(ReplicaView replica, const StepInfo& step) override;
-  bool prepare_evaluation(ReplicaView replica, ReplicaView out) override;
-  void before_checkpoint(ReplicaView replica) override { average_buffers(replica); }
+  EvaluationTarget prepare_evaluation(ReplicaView replica, ReplicaView out) override;
   void finish(ReplicaView replica) override;
   nlohmann::json summary() override;
+  MethodCheckpoints* checkpoints() override { return this; }
 
   // Seconds spent blocked in before_step waiting for all-reduce (the part of
   // communication not hidden behind the backward pass), and seconds from
@@ -36,6 +34,9 @@ class AllReduceSgd : public Algorithm {
   double total_comm_s() const { return total_comm_s_; }
 
  private:
+  // Checkpoints are one file: the replicas are made whole first.
+  std::optional<std::vector<std::optional<CheckpointDigest>>> prepare(ReplicaView replica,
+                                                                      int64_t, int64_t) override;
   void average_buffers(ReplicaView replica);
 
   comm::Communicator& comm_;

@@ -4,80 +4,80 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <thread>
 
 #include "algorithms/initial_state.hpp"
-#include "algorithms/update_math.hpp"
+#include "methods/heartbeat.hpp"
+#include "methods/update_math.hpp"
 
 namespace distsgd {
-namespace {
-constexpr std::size_t kWeightFloats = sizeof(double) / sizeof(float);
-}
 
-GossipSgd::GossipSgd(Mode mode, const TrainConfig& config, comm::Communicator& world)
+GossipSgd::GossipSgd(gossip::Mode mode, const TrainConfig& config, comm::Communicator& world)
     : mode_(mode), config_(config), world_(world) {}
 
 GossipSgd::~GossipSgd() = default;
 
+MethodTraits GossipSgd::traits() const {
+  MethodTraits traits;
+  traits.name = mode_ == gossip::Mode::pull ? "gossip-pull" : "gossip-push";
+  // With --leave-early nodes end at different steps, so during training rank
+  // 0 evaluates its own replica alone; at the end all nodes evaluate together.
+  const bool together = config_.leave_early.empty();
+  traits.evaluation = together ? MethodTraits::Evaluation::every_worker
+                               : MethodTraits::Evaluation::worker0;
+  traits.stop = together ? MethodTraits::StopAgreement::epoch_end
+                         : MethodTraits::StopAgreement::on_own;
+  traits.checkpoints =
+      together ? MethodTraits::Checkpoints::in_parts : MethodTraits::Checkpoints::none;
+  return traits;
+}
+
 void GossipSgd::start(ReplicaView replica) {
   share_initial_state(world_, replica);
   gossip_comm_.emplace(world_.split(0, world_.rank(), "gossip"));
-  const std::size_t numel = replica.params.size();
-  state_.assign(config_.gossip_momentum ? 2 * numel : numel, 0.0f);
-  schedule_.emplace(config_.topology, world_.rank(), world_.size(), config_.seed);
-  service_ = std::make_unique<GossipService>(*gossip_comm_, state_.size(),
-                                             std::min(1.0, config_.timeout_s / 4));
-  if (mode_ == Mode::pull) {
+  gossip::Settings settings;
+  settings.mode = mode_;
+  settings.peers = config_.gossip_peers;
+  settings.tau = config_.tau;
+  settings.mix_momentum = config_.gossip_momentum;
+  settings.topology = config_.topology;
+  settings.rank = world_.rank();
+  settings.nodes = world_.size();
+  settings.seed = config_.seed;
+  core_.emplace(settings, replica.params.size());
+  service_ = std::make_unique<GossipService>(*gossip_comm_, core_->state_size(),
+                                             core_->push_floats(),
+                                             heartbeat_interval_s(config_.timeout_s));
+  if (mode_ == gossip::Mode::pull) {
     pulled_.assign(static_cast<std::size_t>(config_.gossip_peers),
-                   std::vector<float>(state_.size()));
-    load_state(replica);
-    service_->publish(state_);
+                   std::vector<float>(core_->state_size()));
+    core_->load(replica.params, replica.momentum);
+    service_->publish(core_->state());
   } else {
     push_buffers_.resize(static_cast<std::size_t>(world_.size()));
     push_sends_.resize(static_cast<std::size_t>(world_.size()));
-    arrived_.assign(state_.size(), 0.0f);
+    arrived_ = gossip::Inbox(core_->state_size());
   }
   service_->start();
-}
-
-void GossipSgd::load_state(ReplicaView replica) {
-  std::copy(replica.params.begin(), replica.params.end(), state_.begin());
-  if (!config_.gossip_momentum) return;
-  // Before the first step the momentum buffer does not exist yet: zeros.
-  auto rest = std::span<float>(state_).subspan(replica.params.size());
-  if (replica.momentum.empty())
-    std::fill(rest.begin(), rest.end(), 0.0f);
-  else
-    std::copy(replica.momentum.begin(), replica.momentum.end(), rest.begin());
-}
-
-void GossipSgd::store_state(ReplicaView replica) {
-  std::copy_n(state_.begin(), replica.params.size(), replica.params.begin());
-  if (config_.gossip_momentum && !replica.momentum.empty())
-    std::copy(state_.begin() + static_cast<std::ptrdiff_t>(replica.params.size()), state_.end(),
-              replica.momentum.begin());
 }
 
 void GossipSgd::after_step(ReplicaView replica, const StepInfo& step) {
   service_->check();
   ++steps_;
-  const bool round = (step.step + 1) % config_.tau == 0;
-  load_state(replica);
-  if (mode_ == Mode::pull) {
-    if (round) pull_round();
-    service_->publish(state_);
+  core_->load(replica.params, replica.momentum);
+  if (mode_ == gossip::Mode::pull) {
+    if (core_->round_due(step.step)) pull_round();
+    service_->publish(core_->state());
   } else {
-    // The trainer stepped z = x / w; the numerator follows: x = z * w.
-    if (mode_ == Mode::push_sum) math::scale(state_, static_cast<float>(weight_));
-    if (round) push_round();
+    core_->begin_mixing();
+    if (core_->round_due(step.step)) push_round();
     absorb_pushes();
   }
-  store_state(replica);
+  core_->store(replica.params, replica.momentum);
 }
 
 void GossipSgd::pull_round() {
-  const auto peers = schedule_->next(config_.gossip_peers);
+  const auto peers = core_->next_peers();
   std::vector<comm::Request> requests;
   const int64_t token = steps_;
   for (std::size_t k = 0; k < peers.size(); ++k) {
@@ -91,59 +91,35 @@ void GossipSgd::pull_round() {
   }
   for (auto& request : requests) request.wait();
   std::vector<std::span<const float>> views(pulled_.begin(), pulled_.end());
-  math::average_with_peers(state_, views);
-  ++rounds_;
+  core_->mix_pulled(views);
 }
 
-// Sends this round's shares. A push to a peer first waits for the previous one
-// to that peer to be matched (taken by its communication thread), so that the
-// buffer can be reused.
+// Sends this round's shares. A peer that has not yet taken our previous push
+// (stopped, or slow) is skipped this round rather than waited for: its share
+// stays here, so no mass is lost, and this node goes on training.
 void GossipSgd::push_round() {
-  auto peers = schedule_->next(config_.gossip_peers);
-  // A peer that has not yet taken our previous push (stopped, or slow) is
-  // skipped this round rather than waited for: its share stays here, so no
-  // mass is lost, and this node goes on training.
+  auto peers = core_->next_peers();
   std::erase_if(peers, [this](int peer) {
     auto& send = push_sends_[static_cast<std::size_t>(peer)];
     return send.valid() && !send.test();
   });
-  if (peers.empty()) {
-    ++rounds_;
-    return;
-  }
-  double share_weight = 1.0;
-  if (mode_ == Mode::push_sum) {
-    math::push_sum_share(state_, weight_, static_cast<int>(peers.size()) + 1);
-    share_weight = weight_;
-  }
+  if (peers.empty()) return;
+  core_->share(static_cast<int>(peers.size()));
   for (int peer : peers) {
     auto& send = push_sends_[static_cast<std::size_t>(peer)];
     if (send.valid()) send.wait();
     auto& buffer = push_buffers_[static_cast<std::size_t>(peer)];
-    buffer.resize(kWeightFloats + state_.size());
-    std::memcpy(buffer.data(), &share_weight, sizeof share_weight);
-    std::copy(state_.begin(), state_.end(), buffer.begin() + kWeightFloats);
+    core_->write_push(buffer);
     send = gossip_comm_->issend(buffer.data(), buffer.size() * sizeof(float), peer,
                                 gossip_tags::kPush, fmt::format("a push to rank {}", peer));
     bytes_sent_ += static_cast<int64_t>(buffer.size() * sizeof(float));
-    ++pushes_sent_;
+    core_->count_push();
   }
-  ++rounds_;
 }
 
 void GossipSgd::absorb_pushes() {
-  if (mode_ == Mode::push_sum) {
-    service_->take_pushes(state_, weight_);
-    math::push_sum_debias(state_, weight_, state_);
-    return;
-  }
-  // Average mode: the parameters become the mean of their own and what arrived.
-  double ignored = 0.0;
-  std::fill(arrived_.begin(), arrived_.end(), 0.0f);
-  const int count = service_->take_pushes(arrived_, ignored);
-  if (count == 0) return;
-  for (std::size_t i = 0; i < state_.size(); ++i)
-    state_[i] = (state_[i] + arrived_[i]) / static_cast<float>(count + 1);
+  service_->take_pushes(arrived_);
+  core_->absorb(arrived_);
 }
 
 void GossipSgd::wait_for_pushes() {
@@ -156,56 +132,51 @@ void GossipSgd::settle(ReplicaView replica) {
   wait_for_pushes();
   for (;;) {
     service_->check();
-    double in_flight = static_cast<double>(pushes_sent_ - service_->pushes_received());
+    double in_flight = static_cast<double>(core_->pushes_sent() - service_->pushes_received());
     world_.allreduce(&in_flight, 1, comm::DType::f64, comm::ReduceOp::sum, "pushes in flight");
     if (in_flight == 0) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  if (mode_ != Mode::pull) absorb_into(replica);
+  if (mode_ != gossip::Mode::pull) absorb_into(replica);
 }
 
-std::optional<std::vector<PartDigest>> GossipSgd::quiesce_for_checkpoint(ReplicaView replica,
-                                                                         int64_t, int64_t) {
+std::optional<std::vector<std::optional<CheckpointDigest>>> GossipSgd::prepare(ReplicaView replica,
+                                                                               int64_t, int64_t) {
   settle(replica);
-  return std::vector<PartDigest>(static_cast<std::size_t>(world_.size()));
+  return std::vector<std::optional<CheckpointDigest>>(static_cast<std::size_t>(world_.size()));
 }
 
 // Counters of traffic (and so of pushes in flight) start again from zero in a
 // resumed run, on every node alike; the schedule continues where it was.
-MethodState GossipSgd::checkpoint_state(ReplicaView) {
-  MethodState state;
-  state.meta = {{"weight", weight_},
-                {"steps", steps_},
-                {"rounds", rounds_},
-                {"consensus_history", consensus_}};
+Checkpoint GossipSgd::state(ReplicaView) {
+  auto state = core_->checkpoint_state();
+  state.meta["steps"] = steps_;
+  state.meta["consensus_history"] = consensus_;
   return state;
 }
 
-void GossipSgd::restore_state(ReplicaView replica, const MethodState& state) {
-  weight_ = state.meta.at("weight").get<double>();
+void GossipSgd::restore(ReplicaView replica, const Checkpoint& state) {
+  core_->restore_state(state);
   steps_ = state.meta.at("steps").get<int64_t>();
-  rounds_ = state.meta.at("rounds").get<int64_t>();
   consensus_ = state.meta.at("consensus_history").get<std::vector<double>>();
-  schedule_.emplace(config_.topology, world_.rank(), world_.size(), config_.seed);
-  for (int64_t round = 0; round < rounds_; ++round) schedule_->next(config_.gossip_peers);
-  if (mode_ == Mode::pull) {
+  if (mode_ == gossip::Mode::pull) {
     // Peers pull the restored state from now on (before any of them trains:
     // the trainer's restore ends with a collective).
-    load_state(replica);
-    service_->publish(state_);
+    core_->load(replica.params, replica.momentum);
+    service_->publish(core_->state());
   }
 }
 
 // Takes in what arrived since the last step into the replica itself.
 void GossipSgd::absorb_into(ReplicaView replica) {
-  load_state(replica);
-  if (mode_ == Mode::push_sum) math::scale(state_, static_cast<float>(weight_));
+  core_->load(replica.params, replica.momentum);
+  core_->begin_mixing();
   absorb_pushes();
-  store_state(replica);
+  core_->store(replica.params, replica.momentum);
 }
 
 // The end of the run: tell rank 0 this node has finished, then ask again (at
-// least every second rank 0 answers with the count still training) until
+// least every heartbeat rank 0 answers with the count still training) until
 // every node has; meanwhile this node's communication thread keeps serving.
 void GossipSgd::wait_for_everyone() {
   int64_t notice = steps_, training = 1;
@@ -225,18 +196,18 @@ void GossipSgd::finish(ReplicaView replica) {
   wait_for_pushes();
   wait_for_everyone();
   service_->stop(config_.timeout_s);
-  if (mode_ != Mode::pull) absorb_into(replica);
+  if (mode_ != gossip::Mode::pull) absorb_into(replica);
   finished_ = true;
 }
 
 // Collective: the exact average of all replicas, and how far they are from it.
-bool GossipSgd::prepare_evaluation(ReplicaView replica, ReplicaView out) {
-  if (!finished_ && !synchronous_evaluation()) return false;
+EvaluationTarget GossipSgd::prepare_evaluation(ReplicaView replica, ReplicaView out) {
+  if (!finished_ && traits().evaluation != MethodTraits::Evaluation::every_worker) return {};
   const auto n = static_cast<float>(world_.size());
   // Push-sum's average is sum(x_i) / sum(w_i) = sum(w_i z_i) / sum(w_i): with
   // uneven weights (a slow node gathers mass) the plain mean of the z_i is not
   // what the nodes converge to. The other modes weigh every replica equally.
-  double weight = mode_ == Mode::push_sum ? weight_ : 1.0;
+  double weight = core_->weight();
   std::copy(replica.params.begin(), replica.params.end(), out.params.begin());
   math::scale(out.params, static_cast<float>(weight));
   world_.allreduce(out.params.data(), out.params.size(), comm::DType::f32, comm::ReduceOp::sum,
@@ -252,17 +223,13 @@ bool GossipSgd::prepare_evaluation(ReplicaView replica, ReplicaView out) {
   double distance = math::relative_squared_distance(replica.params, out.params);
   world_.allreduce(&distance, 1, comm::DType::f64, comm::ReduceOp::sum, "consensus distance");
   consensus_.push_back(distance / world_.size());
-  return true;
-}
-
-nlohmann::json GossipSgd::evaluation_figures() const {
-  if (consensus_.empty()) return nlohmann::json::object();
-  return {{"consensus_distance", consensus_.back()}};
+  return {true, {{"consensus_distance", consensus_.back()}}};
 }
 
 nlohmann::json GossipSgd::summary() {
+  const bool push_sum = mode_ == gossip::Mode::push_sum;
   double totals[4] = {
-      mode_ == Mode::push_sum ? weight_ : 0.0,
+      push_sum ? core_->weight() : 0.0,
       static_cast<double>(bytes_sent_ + service_->bytes_sent()) / std::max<int64_t>(steps_, 1),
       static_cast<double>(service_->pulls_served()),
       static_cast<double>(service_->pushes_received())};
@@ -272,17 +239,17 @@ nlohmann::json GossipSgd::summary() {
       {"gossip_peers", config_.gossip_peers},
       {"tau", config_.tau},
       {"gossip_momentum", config_.gossip_momentum},
-      {"rounds_rank0", rounds_},
+      {"rounds_rank0", core_->rounds()},
       {"bytes_sent_per_step", totals[1] / world_.size()},
       {"pulls_served", totals[2]},
       {"pushes_received", totals[3]},
       {"consensus_distance",
        consensus_.empty() ? nlohmann::json(nullptr) : nlohmann::json(consensus_.back())},
       {"consensus_history", consensus_}};
-  if (mode_ != Mode::pull) figures["push_mode"] = config_.push_mode;
-  if (mode_ == Mode::push_sum) {
+  if (mode_ != gossip::Mode::pull) figures["push_mode"] = config_.push_mode;
+  if (push_sum) {
     // How unevenly the mass is spread: a slow node that pushes rarely gathers weight.
-    double extremes[2] = {-weight_, weight_};
+    double extremes[2] = {-core_->weight(), core_->weight()};
     world_.allreduce(extremes, 2, comm::DType::f64, comm::ReduceOp::max, "push-sum weight range");
     figures["push_sum_total_weight"] = totals[0];
     figures["push_sum_weight_min"] = -extremes[0];

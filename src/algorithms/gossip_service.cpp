@@ -5,7 +5,7 @@
 #include <chrono>
 #include <cstring>
 
-#include "algorithms/update_math.hpp"
+#include "methods/update_math.hpp"
 #include "core/idle_backoff.hpp"
 
 namespace distsgd {
@@ -15,23 +15,21 @@ double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// A push is [weight as two floats][state].
-constexpr std::size_t kWeightFloats = sizeof(double) / sizeof(float);
-
 }  // namespace
 
-GossipService::GossipService(comm::Communicator& comm, std::size_t state_size, double heartbeat_s)
+GossipService::GossipService(comm::Communicator& comm, std::size_t state_size,
+                             std::size_t push_floats, double heartbeat_s)
     : comm_(comm),
       state_size_(state_size),
-      heartbeat_s_(heartbeat_s),
       peers_(static_cast<std::size_t>(comm.size())),
+      end_(comm.size(), heartbeat_s),
       snapshot_(state_size),
       inbox_(state_size) {
   for (int rank = 0; rank < comm_.size(); ++rank) {
     if (rank == comm_.rank()) continue;
     auto& peer = peers_[static_cast<std::size_t>(rank)];
     peer.reply.resize(state_size);
-    peer.push.resize(state_size + kWeightFloats);
+    peer.push.resize(push_floats);
   }
 }
 
@@ -54,12 +52,15 @@ void GossipService::start() {
   for (int rank = 0; rank < comm_.size(); ++rank) {
     auto& peer = peers_[static_cast<std::size_t>(rank)];
     if (rank != comm_.rank()) post(peer, rank);
-    if (comm_.rank() == 0)
-      peer.done_receive =
-          comm_.irecv(&peer.done_request, sizeof peer.done_request, rank, gossip_tags::kDone,
-                      fmt::format("the end-of-training notice of rank {}", rank));
+    if (comm_.rank() == 0) post_done_receive(peer, rank);
   }
   thread_ = std::thread([this] { loop(); });
+}
+
+void GossipService::post_done_receive(Peer& peer, int rank) {
+  peer.done_receive =
+      comm_.irecv(&peer.done_request, sizeof peer.done_request, rank, gossip_tags::kDone,
+                  fmt::format("the end-of-training notice of rank {}", rank));
 }
 
 void GossipService::publish(std::span<const float> state) {
@@ -67,24 +68,16 @@ void GossipService::publish(std::span<const float> state) {
   std::copy(state.begin(), state.end(), snapshot_.begin());
 }
 
-int GossipService::take_pushes(std::span<float> sum, double& weight) {
+void GossipService::take_pushes(gossip::Inbox& taken) {
+  taken.clear();
   std::lock_guard lock(inbox_mutex_);
-  const int count = inbox_count_;
-  if (count == 0) return 0;
-  math::push_sum_absorb(sum, weight, inbox_, inbox_weight_);
-  std::fill(inbox_.begin(), inbox_.end(), 0.0f);
-  inbox_weight_ = 0.0;
-  inbox_count_ = 0;
-  return count;
+  std::swap(taken, inbox_);
+  pushes_taken_ += taken.count;
 }
 
 void GossipService::absorb_push(const Peer& peer) {
-  double weight = 0.0;
-  std::memcpy(&weight, peer.push.data(), sizeof weight);
   std::lock_guard lock(inbox_mutex_);
-  math::push_sum_absorb(inbox_, inbox_weight_,
-                        std::span<const float>(peer.push).subspan(kWeightFloats), weight);
-  ++inbox_count_;
+  gossip::NodeCore::add_push(inbox_, peer.push);
   ++pushes_received_;
 }
 
@@ -132,9 +125,7 @@ bool GossipService::poll_once() {
       }
     }
     if (comm_.rank() == 0 && peer.done_receive.valid() && peer.done_receive.test()) {
-      peer.done = true;
-      peer.waiting = true;
-      peer.waiting_since = now_s();
+      end_.finished(rank, now_s());
       peer.done_receive = comm::Request();
       progressed = true;
     }
@@ -143,28 +134,20 @@ bool GossipService::poll_once() {
   return progressed;
 }
 
-// Rank 0: a finished node is answered with the number of nodes still training,
-// at least every heartbeat (it asks again), and with 0 once all have finished
-// (it sends nothing more).
+// Rank 0: the answers end_of_run.hpp says are due; a node answered with 0
+// sends nothing more, the others ask again.
 void GossipService::answer_finished_nodes(double now) {
-  int training = 0;
-  for (const auto& peer : peers_) training += peer.done ? 0 : 1;
-  for (int rank = 0; rank < comm_.size(); ++rank) {
-    auto& peer = peers_[static_cast<std::size_t>(rank)];
-    if (!peer.waiting || (training > 0 && now - peer.waiting_since < heartbeat_s_)) continue;
-    peer.waiting = false;
+  for (const auto& answer : end_.answers(now)) {
+    auto& peer = peers_[static_cast<std::size_t>(answer.member)];
     if (peer.done_send.valid()) peer.done_send.wait();
-    peer.done_reply = training;
-    peer.done_send =
-        comm_.isend(&peer.done_reply, sizeof peer.done_reply, rank, gossip_tags::kDoneReply,
-                    fmt::format("the end-of-training answer to rank {}", rank));
-    if (training == 0) {
+    peer.done_reply = answer.training;
+    peer.done_send = comm_.isend(&peer.done_reply, sizeof peer.done_reply, answer.member,
+                                 gossip_tags::kDoneReply,
+                                 fmt::format("the end-of-training answer to rank {}", answer.member));
+    if (answer.training == 0)
       ++released_;
-    } else {
-      peer.done_receive =
-          comm_.irecv(&peer.done_request, sizeof peer.done_request, rank, gossip_tags::kDone,
-                      fmt::format("the end-of-training notice of rank {}", rank));
-    }
+    else
+      post_done_receive(peer, answer.member);
   }
 }
 

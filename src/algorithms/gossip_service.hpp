@@ -1,6 +1,7 @@
 #pragma once
-// The communication thread of a gossiping node. While the training thread
-// computes, it
+// The communication thread of a gossiping node: the MPI driver of the parts of
+// gossip_core.hpp and end_of_run.hpp that answer peers. While the training
+// thread computes, it
 //   - answers pulls from peers with the last published snapshot of this node's
 //     state (copied under a lock, so a peer never gets a half-updated vector);
 //   - takes in pushes from peers and adds them to an inbox that the training
@@ -23,6 +24,8 @@
 #include <vector>
 
 #include "comm/communicator.hpp"
+#include "methods/end_of_run.hpp"
+#include "methods/gossip_core.hpp"
 
 namespace distsgd {
 
@@ -36,9 +39,10 @@ constexpr int kDoneReply = 7405;
 
 class GossipService {
  public:
-  // `state_size`: floats of a snapshot and of a push (parameters, plus momentum
-  // when mixed); a push carries one more value: the push-sum weight.
-  GossipService(comm::Communicator& comm, std::size_t state_size, double heartbeat_s);
+  // `state_size`: floats of a snapshot (parameters, plus momentum when
+  // mixed); a push carries `push_floats` (the state and the push-sum weight).
+  GossipService(comm::Communicator& comm, std::size_t state_size, std::size_t push_floats,
+                double heartbeat_s);
   ~GossipService();
   GossipService(const GossipService&) = delete;
   GossipService& operator=(const GossipService&) = delete;
@@ -46,9 +50,9 @@ class GossipService {
   void start();
   // The state peers pull from now on.
   void publish(std::span<const float> state);
-  // Adds the pushes that arrived since the last call to (sum, weight) and
-  // returns how many there were.
-  int take_pushes(std::span<float> sum, double& weight);
+  // The pushes that arrived since the last call: swapped into `taken`
+  // (whose old contents are cleared and become the new inbox).
+  void take_pushes(gossip::Inbox& taken);
   // Stops the thread after every node has finished (see the class comment):
   // rank 0 first waits until it has told every node. Pushes that arrived in
   // the meantime stay in the inbox for take_pushes.
@@ -57,6 +61,7 @@ class GossipService {
   void check() const;
 
   bool released_everyone() const { return released_ == comm_.size(); }
+  int64_t pushes_taken() const { return pushes_taken_; }
   int64_t pulls_served() const { return pulls_served_; }
   int64_t pushes_received() const { return pushes_received_; }
   int64_t bytes_sent() const { return bytes_sent_; }
@@ -69,23 +74,22 @@ class GossipService {
     // Rank 0 only: the end-of-run handshake with this node.
     int64_t done_request = 0, done_reply = 0;
     comm::Request done_receive, done_send;
-    bool done = false, waiting = false;
-    double waiting_since = 0.0;
   };
   void loop();
   bool poll_once();
   void absorb_push(const Peer& peer);
   void answer_finished_nodes(double now);
+  void post_done_receive(Peer& peer, int rank);
   void post(Peer& peer, int rank);
 
   comm::Communicator& comm_;
   std::size_t state_size_;
-  double heartbeat_s_;
   std::vector<Peer> peers_;
+  EndOfRun end_;  // rank 0: the nodes' end-of-run handshake (the thread's alone)
   mutable std::mutex snapshot_mutex_, inbox_mutex_;
-  std::vector<float> snapshot_, inbox_;
-  double inbox_weight_ = 0.0;
-  int inbox_count_ = 0;
+  std::vector<float> snapshot_;
+  gossip::Inbox inbox_;
+  int64_t pushes_taken_ = 0;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<int> released_{0};

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <stdexcept>
+
 #include "algorithms/allreduce.hpp"
 #include "algorithms/gossip.hpp"
 #include "algorithms/parameter_server.hpp"
@@ -52,19 +54,28 @@ Role role_for(const TrainConfig& config, int rank, int nodes) {
   return rank < workers ? Role::worker : Role::server;
 }
 
-std::unique_ptr<Algorithm> make_algorithm(const TrainConfig& config, comm::Communicator& world,
-                                          comm::Communicator& workers) {
-  const Role role = role_for(config, world.rank(), world.size());
+std::unique_ptr<Algorithm> make_worker_method(const TrainConfig& config,
+                                              comm::Communicator& world,
+                                              comm::Communicator& workers) {
+  if (role_for(config, world.rank(), world.size()) != Role::worker)
+    throw std::logic_error("make_worker_method on a server rank");
   if (config.algo == "allreduce") return std::make_unique<AllReduceSgd>(world);
   if (is_gossip(config.algo)) {
-    const auto mode = config.algo == "gossip-pull" ? GossipSgd::Mode::pull
-                      : config.push_mode == "sum"  ? GossipSgd::Mode::push_sum
-                                                   : GossipSgd::Mode::push_average;
+    const auto mode = config.algo == "gossip-pull" ? gossip::Mode::pull
+                      : config.push_mode == "sum"  ? gossip::Mode::push_sum
+                                                   : gossip::Mode::push_average;
     return std::make_unique<GossipSgd>(mode, config, world);
   }
   const auto method = config.algo == "asgd" ? PsMethod::asgd : PsMethod::easgd;
-  if (role == Role::server) return std::make_unique<ParameterServer>(method, config, world);
   return std::make_unique<ParameterServerWorker>(method, config, world, workers);
+}
+
+std::unique_ptr<ServerMethod> make_server_method(const TrainConfig& config,
+                                                 comm::Communicator& world) {
+  if (role_for(config, world.rank(), world.size()) != Role::server)
+    throw std::logic_error("make_server_method on a worker rank");
+  const auto method = config.algo == "asgd" ? PsMethod::asgd : PsMethod::easgd;
+  return std::make_unique<ParameterServer>(method, config, world);
 }
 
 }  // namespace distsgd

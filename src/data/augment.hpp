@@ -9,7 +9,7 @@
 
 #include "data/dataset.hpp"
 #include "data/normalize.hpp"
-#include "data/random.hpp"
+#include "core/random.hpp"
 
 namespace distsgd::data {
 

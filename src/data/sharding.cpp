@@ -7,7 +7,7 @@
 
 #include "core/errors.hpp"
 #include "data/dataset.hpp"
-#include "data/random.hpp"
+#include "core/random.hpp"
 
 namespace distsgd::data {
 

@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "core/errors.hpp"
-#include "data/random.hpp"
+#include "core/random.hpp"
 #include "data/uint8_dataset.hpp"
 
 namespace distsgd::data {

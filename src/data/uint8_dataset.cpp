@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "data/augment.hpp"
-#include "data/random.hpp"
+#include "core/random.hpp"
 
 namespace distsgd::data {
 

@@ -16,26 +16,12 @@
 //     the manifest's directory). The manifest is written last, so it exists only
 //     once all its parts do; a part that does not match its entry (size, CRC) is
 //     from another checkpoint or damaged. The directory is shared by all ranks.
-#include <cstdint>
-#include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <vector>
+
+#include "core/checkpoint_record.hpp"
 
 namespace distsgd {
-
-struct Checkpoint {
-  nlohmann::json meta = nlohmann::json::object();
-  std::map<std::string, std::vector<float>> tensors;
-};
-
-// A written file's size and the CRC-32 stored at its end: what a manifest
-// records of each part.
-struct CheckpointDigest {
-  uint64_t bytes = 0;
-  uint32_t crc = 0;
-};
 
 CheckpointDigest write_checkpoint(const std::string& path, const Checkpoint& checkpoint);
 // Throws DataError naming `path` and what is wrong with it. `digest`, when

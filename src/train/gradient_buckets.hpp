@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "algorithms/algorithm.hpp"
-#include "core/flat_parameters.hpp"
+#include "models/flat_parameters.hpp"
 
 namespace torch::autograd {
 struct Node;

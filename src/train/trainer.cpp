@@ -10,10 +10,10 @@
 #include <thread>
 
 #include "algorithms/make_algorithm.hpp"
-#include "algorithms/update_math.hpp"
+#include "methods/update_math.hpp"
 #include "core/atomic_file.hpp"
 #include "core/errors.hpp"
-#include "core/flat_parameters.hpp"
+#include "models/flat_parameters.hpp"
 #include "core/stop_signal.hpp"
 #include "data/dataset.hpp"
 #include "metrics/jsonl_writer.hpp"
@@ -84,14 +84,22 @@ class TrainingRun {
     model_ = models::make_model(config.model, data_.train->shape(), data_.train->num_classes());
     model_->to(device_);
     flat_ = std::make_unique<FlatParameters>(*model_);
-    algorithm_ = make_algorithm(config, comm, *workers_);
-    if (!algorithm_->supports_checkpoints() && !config.resume.empty())
+    if (role_ == Role::worker) {
+      algorithm_ = make_worker_method(config, comm, *workers_);
+      traits_ = algorithm_->traits();
+      hooks_ = algorithm_->checkpoints();
+    } else {
+      server_ = make_server_method(config, comm);
+      traits_ = server_->traits();
+      hooks_ = server_->checkpoints();
+    }
+    if (!hooks_ && !config.resume.empty())
       throw ConfigError("--resume: checkpoints of --algo " + config.algo +
                         (config.leave_early.empty()
                              ? " are not implemented yet"
                              : " are not taken with --leave-early (workers stop at different "
                                "epochs)"));
-    if (algorithm_->uses_gradient_buckets()) {
+    if (traits_.gradient_buckets) {
       buckets_ = std::make_unique<GradientBuckets>(
           *flat_, config.bucket_mb,
           [this](const GradBucket& bucket) { algorithm_->bucket_ready(bucket); });
@@ -132,9 +140,9 @@ class TrainingRun {
   void agree_on_stop_at_epoch_end();
   TrainResult stop_with_checkpoint();
   std::optional<std::pair<std::string, int64_t>> checkpoint_after_stop();
-  PartDigest write_own_part(const std::string& manifest_path);
+  CheckpointDigest write_own_part(const std::string& manifest_path);
   void write_parts_checkpoint(const std::string& name, comm::Communicator& writers,
-                              const std::vector<PartDigest>& known);
+                              const std::vector<std::optional<CheckpointDigest>>& known);
   void keep_last_two(const std::string& path);
   nlohmann::json position_meta() const;
   void restore_position(const nlohmann::json& meta);
@@ -154,7 +162,10 @@ class TrainingRun {
   data::Datasets data_;
   std::shared_ptr<models::Model> model_;
   std::unique_ptr<FlatParameters> flat_;
-  std::unique_ptr<Algorithm> algorithm_;
+  std::unique_ptr<Algorithm> algorithm_;   // worker ranks
+  std::unique_ptr<ServerMethod> server_;  // server ranks
+  MethodTraits traits_;
+  MethodCheckpoints* hooks_ = nullptr;  // the method's checkpoint hooks, if it has any
   std::unique_ptr<GradientBuckets> buckets_;
   std::unique_ptr<LrSchedule> schedule_;
   math::SgdHyper hyper_;
@@ -211,18 +222,17 @@ void TrainingRun::prepare_log_dir() {
 // A server rank: answer workers until all have finished, then take part in the
 // collectives of the end (final parameters, summary figures).
 TrainResult TrainingRun::serve() {
-  algorithm_->start(replica());
+  server_->start(replica());
   if (!config_.resume.empty()) restore(config_.resume);
-  algorithm_->set_part_writer([this](int64_t epoch) {
+  clock_.start();
+  server_->serve([this](int64_t epoch) {
     return write_own_part(config_.log_dir + "/" + fmt::format("checkpoint-epoch{}.ckpt", epoch));
   });
-  clock_.start();
-  algorithm_->serve(replica());
-  algorithm_->finish(replica());
+  server_->finish();
   checkpoint_after_stop();
   TrainResult result;
   result.summary = make_summary(clock_.wall_s());
-  result.lost_ranks = algorithm_->lost_ranks();
+  result.lost_ranks = server_->lost_ranks();
   metrics_->write({{"type", "server"}, {"wall_s", clock_.wall_s()}, {"figures", result.summary}});
   metrics_->flush();
   comm_.barrier("end of training");
@@ -260,7 +270,7 @@ TrainResult TrainingRun::run() {
     if (stopped_by_) break;
     if (config_.eval_every == 0 && step_ < total_steps_ && step_ > resumed_max_step_)
       run_evaluation();
-    if (algorithm_->supports_checkpoints() && config_.checkpoint_every > 0 &&
+    if (hooks_ && config_.checkpoint_every > 0 &&
         epoch_ % config_.checkpoint_every == 0 && step_ == epoch_ * steps_per_epoch_ &&
         step_ > resumed_max_step_ &&
         !save_checkpoint(fmt::format("checkpoint-epoch{}.ckpt", epoch_))) {
@@ -274,7 +284,7 @@ TrainResult TrainingRun::run() {
     }
   }
   if (stop_vote_.valid()) stop_vote_.wait();  // every worker started it: finish it alike
-  if (stopped_by_ && algorithm_->supports_checkpoints() && !algorithm_->checkpoints_in_parts())
+  if (stopped_by_ && traits_.checkpoints == MethodTraits::Checkpoints::whole_file)
     return stop_with_checkpoint();
   // Training time of this worker's own steps: what a finished worker spends
   // waiting for the others is not its throughput.
@@ -340,7 +350,7 @@ void TrainingRun::train_step(const std::vector<int64_t>& shard, int64_t step_in_
         "loss is {} at step {} (epoch {}) on rank {}{}{}", loss_value, step_, epoch_ + 1,
         comm_.rank(),
         checkpoints_.empty() ? std::string() : "; last good checkpoint: " + checkpoints_.back(),
-        algorithm_->synchronous_evaluation()
+        !traits_.stale_updates
             ? ""
             : " (asynchronous updates add momentum of their own: try a lower "
               "--lr or --momentum)"));
@@ -349,7 +359,7 @@ void TrainingRun::train_step(const std::vector<int64_t>& shard, int64_t step_in_
   // all see the same averaged gradient, so they all drop the same step.
   // (A bucketed method has its exchange in flight already: it drops the step
   // by the check of the averaged gradient below.)
-  if (!finite_loss && !algorithm_->uses_gradient_buckets()) flat_->zero_grads();
+  if (!finite_loss && !traits_.gradient_buckets) flat_->zero_grads();
   algorithm_->before_step(replica(), info);
   const bool skip =
       config_.nan_policy == "skip" && (!finite_loss || !math::all_finite(flat_->grad_span()));
@@ -358,7 +368,7 @@ void TrainingRun::train_step(const std::vector<int64_t>& shard, int64_t step_in_
     fmt::print(stderr, "distsgd: rank {}: {} at step {}: update skipped (--nan-policy skip)\n",
                comm_.rank(), finite_loss ? "non-finite gradient" : "non-finite loss", step_);
   }
-  if (!algorithm_->replaces_optimizer_step() && !skip)
+  if (!traits_.applies_update && !skip)
     math::sgd_step(flat_->param_span(), flat_->grad_span(), momentum_, hyper_, info.lr);
   algorithm_->after_step(replica(), info);
 
@@ -400,7 +410,8 @@ void TrainingRun::record_step(double loss, double accuracy) {
 // During training, asynchronous methods evaluate on worker 0 alone (workers
 // may be at different steps); at the end every worker takes part.
 comm::Communicator& TrainingRun::eval_comm() {
-  return algorithm_->synchronous_evaluation() || finished_ ? *workers_ : *solo_;
+  return traits_.evaluation == MethodTraits::Evaluation::every_worker || finished_ ? *workers_
+                                                                                   : *solo_;
 }
 
 void TrainingRun::run_evaluation(bool final) {
@@ -409,7 +420,8 @@ void TrainingRun::run_evaluation(bool final) {
   auto view = replica();
   std::vector<float> own_params, own_buffers, eval_params(view.params.size()),
       eval_buffers(view.buffers.size());
-  const bool swapped = algorithm_->prepare_evaluation(view, {eval_params, {}, eval_buffers, {}});
+  const auto target = algorithm_->prepare_evaluation(view, {eval_params, {}, eval_buffers, {}});
+  const bool swapped = target.uses_out;
   if (swapped) {
     own_params = to_vector(view.params);
     own_buffers = to_vector(view.buffers);
@@ -440,7 +452,7 @@ void TrainingRun::run_evaluation(bool final) {
        {"train_time_s", train_s},
        {"test_accuracy", last_eval_->accuracy},
        {"test_loss", last_eval_->loss},
-       {"method", algorithm_->evaluation_figures()}});
+       {"method", target.figures}});
 }
 
 // The test accuracy of worker 0's own replica, scored by all workers.
@@ -460,7 +472,7 @@ EvalResult TrainingRun::evaluate_local_replica() {
 // SIGTERM/SIGINT seen (on any worker, for lockstep methods): stop now.
 // Other workers stop on their own, as a worker leaving the job does.
 bool TrainingRun::stop_agreed() {
-  if (!algorithm_->lockstep()) {
+  if (traits_.stop != MethodTraits::StopAgreement::every_step) {
     stopped_by_ = stop_signal();
     return stopped_by_ != 0;
   }
@@ -484,7 +496,7 @@ bool TrainingRun::stop_agreed() {
 // every worker votes, so all stop together rather than wait in an evaluation
 // or checkpoint for one that has left. One small all-reduce per epoch.
 void TrainingRun::agree_on_stop_at_epoch_end() {
-  if (!algorithm_->synchronous_evaluation() || algorithm_->lockstep()) return;
+  if (traits_.stop != MethodTraits::StopAgreement::epoch_end) return;
   // No evaluation and no checkpoint at epoch ends: nothing there to wait in,
   // and a vote would make every worker wait for the slowest once an epoch.
   if (config_.eval_every != 0 && config_.checkpoint_every == 0) return;
@@ -521,10 +533,9 @@ TrainResult TrainingRun::stop_with_checkpoint() {
 // possible: the caller stops too.
 bool TrainingRun::save_checkpoint(const std::string& name) {
   auto pause = clock_.pause_for_evaluation();
-  algorithm_->before_checkpoint(replica());
   const auto path = config_.log_dir + "/" + name;
-  if (algorithm_->checkpoints_in_parts()) {
-    const auto servers = algorithm_->quiesce_for_checkpoint(replica(), epoch_, step_);
+  const auto servers = hooks_->prepare(replica(), epoch_, step_);
+  if (traits_.checkpoints == MethodTraits::Checkpoints::in_parts) {
     if (!servers) return false;
     write_parts_checkpoint(name, *workers_, *servers);
     return true;
@@ -594,8 +605,8 @@ void TrainingRun::keep_last_two(const std::string& path) {
 
 // This rank's part of the checkpoint whose manifest is `manifest_path`: its
 // replica and position (workers) and the method's state (servers: all of it).
-PartDigest TrainingRun::write_own_part(const std::string& manifest_path) {
-  const auto method = algorithm_->checkpoint_state(replica());
+CheckpointDigest TrainingRun::write_own_part(const std::string& manifest_path) {
+  const auto method = hooks_->state(replica());
   Checkpoint part;
   part.meta = {{"part_of", std::filesystem::path(manifest_path).filename().string()},
                {"rank", comm_.rank()},
@@ -608,18 +619,17 @@ PartDigest TrainingRun::write_own_part(const std::string& manifest_path) {
     part.tensors["buffers"] = to_vector(flat_->buffer_span());
     part.tensors["momentum"] = momentum_.buffer;
   }
-  const auto digest = write_checkpoint(checkpoint_part_path(manifest_path, comm_.rank()), part);
-  return {static_cast<int64_t>(digest.bytes), digest.crc};
+  return write_checkpoint(checkpoint_part_path(manifest_path, comm_.rank()), part);
 }
 
 // Every rank of `writers` writes its part; rank 0 then writes the manifest,
 // listing those parts and the `known` ones (written by servers meanwhile), so
 // the manifest exists only once every part does.
 void TrainingRun::write_parts_checkpoint(const std::string& name, comm::Communicator& writers,
-                                         const std::vector<PartDigest>& known) {
+                                         const std::vector<std::optional<CheckpointDigest>>& known) {
   const auto path = config_.log_dir + "/" + name;
   const auto own = write_own_part(path);
-  std::vector<int64_t> mine = {comm_.rank(), own.bytes, own.crc,
+  std::vector<int64_t> mine = {comm_.rank(), static_cast<int64_t>(own.bytes), own.crc,
                                role_ == Role::worker ? step_ : int64_t{-1}},
                        all(mine.size() * static_cast<std::size_t>(writers.size()));
   writers.allgather(mine.data(), all.data(), mine.size() * sizeof(int64_t),
@@ -640,8 +650,9 @@ void TrainingRun::write_parts_checkpoint(const std::string& name, comm::Communic
     for (std::size_t i = 0; i < all.size(); i += 4)
       entry(all[i], all[i + 1], all[i + 2], all[i + 3]);
     for (std::size_t rank = 0; rank < known.size(); ++rank) {
-      if (known[rank].bytes >= 0)
-        entry(static_cast<int64_t>(rank), known[rank].bytes, known[rank].crc, -1);
+      if (known[rank])
+        entry(static_cast<int64_t>(rank), static_cast<int64_t>(known[rank]->bytes),
+              known[rank]->crc, -1);
     }
     for (std::size_t rank = 0; rank < parts.size(); ++rank) {
       if (parts[rank].is_null())
@@ -666,7 +677,7 @@ void TrainingRun::write_parts_checkpoint(const std::string& name, comm::Communic
 // part of checkpoint-stepN.ckpt (N: worker 0's step). Collective over the job;
 // returns the manifest's path and N when a worker (or server) was stopped.
 std::optional<std::pair<std::string, int64_t>> TrainingRun::checkpoint_after_stop() {
-  if (!algorithm_->checkpoints_in_parts() || !algorithm_->supports_checkpoints()) return {};
+  if (traits_.checkpoints != MethodTraits::Checkpoints::in_parts || !hooks_) return {};
   int64_t agreed[2] = {role_ == Role::worker ? stopped_by_ : stop_signal(),
                        comm_.rank() == 0 ? step_ : int64_t{0}};
   comm_.allreduce(agreed, 2, comm::DType::i64, comm::ReduceOp::max, "stop agreement");
@@ -695,7 +706,7 @@ void TrainingRun::restore(const std::string& path) {
                       key, saved.at(key).dump(), config_.to_json().at(key).dump()));
   }
   if (is_manifest(checkpoint)) return restore_parts(path, checkpoint);
-  if (algorithm_->checkpoints_in_parts())
+  if (traits_.checkpoints == MethodTraits::Checkpoints::in_parts)
     throw ConfigError(fmt::format("--resume {}: not a checkpoint of --algo {} (it has no parts)",
                                   path, config_.algo));
   copy_into(flat_->param_span(), checkpoint.tensors.at("params"), "parameters", path);
@@ -773,7 +784,7 @@ void TrainingRun::apply_part(const Checkpoint& part, const std::string& path) {
   if (role != (role_ == Role::worker ? "worker" : "server"))
     throw DataError(fmt::format("{}: the part of rank {} is a {}'s, this rank is not", path,
                                 comm_.rank(), role));
-  MethodState method;
+  Checkpoint method;
   method.meta = part.meta.at("method");
   for (const auto& [name, values] : part.tensors) {
     if (name != "params" && name != "buffers" && name != "momentum")
@@ -785,7 +796,7 @@ void TrainingRun::apply_part(const Checkpoint& part, const std::string& path) {
     momentum_.buffer = part.tensors.at("momentum");
     restore_position(part.meta);
   }
-  algorithm_->restore_state(replica(), method);
+  hooks_->restore(replica(), method);
 }
 
 // The largest max-abs difference between any worker's `values` and worker 0's.
@@ -805,7 +816,7 @@ nlohmann::json TrainingRun::make_summary(double wall_s) {
   double totals[3] = {static_cast<double>(samples_), static_cast<double>(step_),
                       active_train_s_ > 0 ? static_cast<double>(samples_) / active_train_s_ : 0.0};
   comm_.allreduce(totals, 3, comm::DType::f64, comm::ReduceOp::sum, "sample counts");
-  if (role_ == Role::server) return {{"method", algorithm_->summary()}};
+  if (role_ == Role::server) return {{"method", server_->summary()}};
 
   const double divergence = max_divergence(flat_->param_span(), "parameters");
   const double buffer_divergence = max_divergence(flat_->buffer_span(), "buffers");
@@ -859,7 +870,7 @@ nlohmann::json TrainingRun::make_summary(double wall_s) {
       {"staleness_max", nullptr},
       {"server_updates_per_s", nullptr},
       {"consensus_distance", nullptr},
-      {"checkpoints", algorithm_->supports_checkpoints() && config_.checkpoint_every > 0},
+      {"checkpoints", hooks_ != nullptr && config_.checkpoint_every > 0},
       {"skipped_steps", worker_skipped},  // per worker: updates dropped by --nan-policy skip
       {"nan_policy", config_.nan_policy},
       {"straggler", config_.straggler.empty() && config_.straggler_random.empty()

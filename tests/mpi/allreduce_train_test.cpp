@@ -5,8 +5,8 @@
 
 #include <filesystem>
 
-#include "algorithms/update_math.hpp"
-#include "core/flat_parameters.hpp"
+#include "methods/update_math.hpp"
+#include "models/flat_parameters.hpp"
 #include "data/dataset.hpp"
 #include "models/model.hpp"
 #include "mpi_test_env.hpp"

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <string>
 
-#include "algorithms/update_math.hpp"
+#include "methods/update_math.hpp"
 #include "e2e_summary.hpp"
 #include "train/checkpoint.hpp"
 

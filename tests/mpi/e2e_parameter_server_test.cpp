@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <string>
 
-#include "algorithms/update_math.hpp"
+#include "methods/update_math.hpp"
 #include "e2e_summary.hpp"
 #include "train/checkpoint.hpp"
 

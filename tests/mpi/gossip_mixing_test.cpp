@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "algorithms/gossip.hpp"
-#include "algorithms/update_math.hpp"
+#include "methods/update_math.hpp"
 #include "mpi_test_env.hpp"
 
 namespace distsgd {
@@ -60,7 +60,7 @@ TEST(GossipMixing, PushSumReachesTheExactMeanAndKeepsTheTotalWeight) {
   if (world().size() < 2) GTEST_SKIP() << "gossip needs 2 ranks";
   ShortDeadline deadline;
   for (const char* topology : {"random", "ring", "exponential"}) {
-    GossipSgd gossip(GossipSgd::Mode::push_sum, gossip_config(topology), world());
+    GossipSgd gossip(gossip::Mode::push_sum, gossip_config(topology), world());
     Replica replica{std::vector<float>(64), std::vector<float>(64), {}};
     gossip.start(replica.view());
     replica.params = start_vector(world().rank(), 64);  // after start, which shares rank 0's
@@ -94,7 +94,7 @@ TEST(GossipMixing, PushSumReachesTheExactMeanAndKeepsTheTotalWeight) {
 TEST(GossipMixing, PullAveragingReachesConsensusGeometrically) {
   if (world().size() < 2) GTEST_SKIP() << "gossip needs 2 ranks";
   ShortDeadline deadline;
-  GossipSgd gossip(GossipSgd::Mode::pull, gossip_config("random"), world());
+  GossipSgd gossip(gossip::Mode::pull, gossip_config("random"), world());
   Replica replica{std::vector<float>(64), std::vector<float>(64), {}};
   gossip.start(replica.view());
   replica.params = start_vector(world().rank(), 64);
@@ -121,7 +121,7 @@ TEST(GossipMixing, PulledSnapshotsAreNeverHalfUpdated) {
   if (world().size() < 2) GTEST_SKIP() << "gossip needs 2 ranks";
   ShortDeadline deadline;
   constexpr std::size_t kSize = 1 << 21;  // 8 MB: copies take long enough to race
-  GossipSgd gossip(GossipSgd::Mode::pull, gossip_config("random"), world());
+  GossipSgd gossip(gossip::Mode::pull, gossip_config("random"), world());
   Replica replica{std::vector<float>(kSize), std::vector<float>(kSize), {}};
   gossip.start(replica.view());
   int mixed = 0;

@@ -10,7 +10,7 @@
 #include <random>
 #include <vector>
 
-#include "core/flat_parameters.hpp"
+#include "models/flat_parameters.hpp"
 
 namespace distsgd {
 namespace {

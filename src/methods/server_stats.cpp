@@ -1,7 +1,7 @@
-#include "algorithms/server_stats.hpp"
+#include "methods/server_stats.hpp"
 
 #include <algorithm>
-#include <vector>
+#include <stdexcept>
 
 namespace distsgd::ps {
 
@@ -12,22 +12,27 @@ void ServerStats::record_staleness(int64_t staleness) {
   staleness_max = std::max(staleness_max, static_cast<double>(staleness));
 }
 
-nlohmann::json ServerStats::reduce(comm::Communicator& world, int servers) const {
+std::vector<double> ServerStats::sums() const {
   std::vector<double> sums(histogram.begin(), histogram.end());
   const double rate = serve_s > 0 ? updates / serve_s : 0.0;
   for (double value : {staleness_sum, updates, requests, replies, held_replies, held_s, rate})
     sums.push_back(value);
-  world.allreduce(sums.data(), sums.size(), comm::DType::f64, comm::ReduceOp::sum,
-                  "server statistics");
-  double maxima[3] = {staleness_max, max_lead, serve_s};
-  world.allreduce(maxima, 3, comm::DType::f64, comm::ReduceOp::max, "server statistics (maxima)");
+  return sums;
+}
 
+std::vector<double> ServerStats::maxima() const { return {staleness_max, max_lead, serve_s}; }
+
+nlohmann::json ServerStats::figures(const std::vector<double>& sums,
+                                    const std::vector<double>& maxima, int servers) {
+  if (sums.size() != kBins + 7 || maxima.size() != 3)
+    throw std::invalid_argument("ServerStats::figures: vectors of the wrong size");
   const double* totals = sums.data() + kBins;
   double samples = 0.0;
-  for (int i = 0; i < kBins; ++i) samples += sums[static_cast<std::size_t>(i)];
   std::vector<int64_t> counts;
-  for (int i = 0; i < kBins; ++i)
+  for (int i = 0; i < kBins; ++i) {
+    samples += sums[static_cast<std::size_t>(i)];
     counts.push_back(static_cast<int64_t>(sums[static_cast<std::size_t>(i)]));
+  }
   while (counts.size() > 1 && counts.back() == 0) counts.pop_back();
   return {{"servers", servers},
           {"staleness_mean", samples > 0 ? totals[0] / samples : 0.0},

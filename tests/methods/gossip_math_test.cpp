@@ -7,8 +7,8 @@
 #include <stdexcept>
 #include <vector>
 
-#include "algorithms/update_math.hpp"
-#include "data/random.hpp"
+#include "methods/update_math.hpp"
+#include "core/random.hpp"
 
 namespace distsgd::math {
 namespace {
@@ -69,7 +69,7 @@ TEST(PushSum, RandomRoundsReachTheMeanWithTheWeightConserved) {
       mean[j] += x[i][j] / kNodes;
     }
   }
-  data::SplitMix64 random(7);
+  SplitMix64 random(7);
   for (int round = 0; round < 60; ++round) {
     std::vector<std::vector<float>> sent(kNodes);
     std::vector<double> sent_w(kNodes);

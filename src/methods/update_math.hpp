@@ -34,9 +34,18 @@ void sgd_step(std::span<float> x, std::span<const float> g, MomentumState& state
 // A worker calls it with its replica and a copy of the centre it received, a
 // server with the centre and a copy of the replica: both compute the same d.
 void elastic_exchange(std::span<float> x, std::span<float> centre, float alpha);
+// Its two halves, for a side that holds only a copy of the other's vector;
+// each computes the same d as elastic_exchange, bit for bit.
+void elastic_move_replica(std::span<float> x, std::span<const float> centre, float alpha);
+void elastic_move_centre(std::span<float> centre, std::span<const float> x, float alpha);
 
 // Gossip averaging with r peers: x = (x + p_1 + ... + p_r) / (r + 1).
 void average_with_peers(std::span<float> x, std::span<const std::span<const float>> peers);
+
+// Push-average (the seed paper's push variant, not mass-conserving): x
+// becomes the mean of itself and the `count` states whose sum is `sum`:
+// x = (x + sum) / (count + 1). count 0 leaves x as it is.
+void average_with_sum(std::span<float> x, std::span<const float> sum, int count);
 
 // Push-sum (Kempe et al. 2003): a node holds a numerator x and a weight w and
 // trains on z = x / w. push_sum_share keeps 1/parts of (x, w); each of the

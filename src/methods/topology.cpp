@@ -1,4 +1,4 @@
-#include "algorithms/topology.hpp"
+#include "methods/topology.hpp"
 
 #include <fmt/format.h>
 
@@ -12,7 +12,7 @@ PeerSchedule::PeerSchedule(const std::string& kind, int rank, int nodes, uint64_
     : kind_(kind),
       rank_(rank),
       nodes_(nodes),
-      random_(data::mix64(seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(rank) + 1)) {
+      random_(mix64(seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(rank) + 1)) {
   const auto known = kinds();
   if (std::find(known.begin(), known.end(), kind) == known.end())
     throw ConfigError("unknown --topology '" + kind + "' (known: random, ring, exponential)");

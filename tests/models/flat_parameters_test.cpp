@@ -1,7 +1,7 @@
 // FlatParameters: the module's parameters, gradients and batch-norm statistics
 // must really live in the flat buffers, before and after backward and optimizer
 // steps, or every method that sends one buffer would send stale numbers.
-#include "core/flat_parameters.hpp"
+#include "models/flat_parameters.hpp"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>

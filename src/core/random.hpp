@@ -1,5 +1,5 @@
 #pragma once
-// A small portable random number generator for everything in src/data that must
+// A small portable random number generator for everything that must
 // be reproducible: shuffles, augmentation, synthetic data.
 //
 // std::shuffle and std::uniform_int_distribution are implementation-defined, so
@@ -8,7 +8,7 @@
 // everywhere.
 #include <cstdint>
 
-namespace distsgd::data {
+namespace distsgd {
 
 // The SplitMix64 finaliser: a bijective mix of 64 bits, used to turn structured
 // seeds (seed, epoch) into well-spread generator states.
@@ -43,4 +43,4 @@ class SplitMix64 {
   uint64_t state_;
 };
 
-}  // namespace distsgd::data
+}  // namespace distsgd

@@ -2,9 +2,9 @@
 
 #include <vector>
 
-#include "data/random.hpp"
+#include "core/random.hpp"
 
-namespace distsgd::data {
+namespace distsgd {
 namespace {
 
 TEST(SplitMix64, MatchesReferenceSequence) {
@@ -37,4 +37,4 @@ TEST(SplitMix64, BelowHandlesHugeBounds) {
 }
 
 }  // namespace
-}  // namespace distsgd::data
+}  // namespace distsgd

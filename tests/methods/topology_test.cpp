@@ -1,6 +1,6 @@
 // Gossip peers: never oneself, distinct within a round, the ring and the
 // exponential graph as defined, random peers reproducible and spread out.
-#include "algorithms/topology.hpp"
+#include "methods/topology.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "core/flat_parameters.hpp"
+#include "models/flat_parameters.hpp"
 
 #include <torch/torch.h>
 

@@ -1,4 +1,4 @@
-#include "algorithms/update_math.hpp"
+#include "methods/update_math.hpp"
 
 #include <cmath>
 #include <limits>
@@ -37,6 +37,22 @@ void elastic_exchange(std::span<float> x, std::span<float> centre, float alpha) 
     x[i] -= d;
     centre[i] += d;
   }
+}
+
+void elastic_move_replica(std::span<float> x, std::span<const float> centre, float alpha) {
+  if (x.size() != centre.size()) throw std::invalid_argument("elastic_move_replica: sizes differ");
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] -= alpha * (x[i] - centre[i]);
+}
+
+void elastic_move_centre(std::span<float> centre, std::span<const float> x, float alpha) {
+  if (x.size() != centre.size()) throw std::invalid_argument("elastic_move_centre: sizes differ");
+  for (std::size_t i = 0; i < x.size(); ++i) centre[i] += alpha * (x[i] - centre[i]);
+}
+
+void average_with_sum(std::span<float> x, std::span<const float> sum, int count) {
+  if (x.size() != sum.size()) throw std::invalid_argument("average_with_sum: sizes differ");
+  if (count == 0) return;
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = (x[i] + sum[i]) / static_cast<float>(count + 1);
 }
 
 void average_with_peers(std::span<float> x, std::span<const std::span<const float>> peers) {

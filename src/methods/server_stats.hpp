@@ -2,12 +2,12 @@
 // What parameter servers measure: staleness of the updates they apply (server
 // version minus the version the worker computed on), how long they held
 // replies to enforce --max-staleness, and their update rate. Each server keeps
-// its own; reduce() combines them over the job for summary.json.
+// its own; figures() turns the job's totals (summed and maximised over every
+// rank by the caller, e.g. with two all-reduces) into summary.json's figures.
 #include <array>
 #include <cstdint>
 #include <nlohmann/json.hpp>
-
-#include "comm/communicator.hpp"
+#include <vector>
 
 namespace distsgd::ps {
 
@@ -26,11 +26,17 @@ struct ServerStats {
   double serve_s = 0.0;       // time from the first request to the last worker's end
 
   void record_staleness(int64_t staleness);
-  // Collective over `world`: every rank calls it (workers with empty stats).
-  // Returns the job's figures: staleness_mean, staleness_max,
-  // staleness_histogram, server_updates_per_s (per server, mean over servers),
-  // and the counts.
-  nlohmann::json reduce(comm::Communicator& world, int servers) const;
+
+  // What is summed over ranks (histogram, then staleness_sum, updates,
+  // requests, replies, held_replies, held_s, update rate) and what is
+  // maximised (staleness_max, max_lead, serve_s).
+  std::vector<double> sums() const;
+  std::vector<double> maxima() const;
+  // The job's figures from the summed and maximised vectors: staleness_mean,
+  // staleness_max, staleness_histogram, server_updates_per_s (per server,
+  // mean over servers), and the counts.
+  static nlohmann::json figures(const std::vector<double>& sums, const std::vector<double>& maxima,
+                                int servers);
 };
 
 }  // namespace distsgd::ps

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "data/random.hpp"
+#include "core/random.hpp"
 
 namespace distsgd {
 
@@ -25,7 +25,7 @@ class PeerSchedule {
  private:
   std::string kind_;
   int rank_, nodes_;
-  data::SplitMix64 random_;
+  SplitMix64 random_;
   int64_t round_ = 0;
 };
 
