@@ -99,10 +99,10 @@ void GossipSgd::pull_round() {
 // stays here, so no mass is lost, and this node goes on training.
 void GossipSgd::push_round() {
   auto peers = core_->next_peers();
-  std::erase_if(peers, [this](int peer) {
+  pushes_skipped_ += static_cast<int64_t>(std::erase_if(peers, [this](int peer) {
     auto& send = push_sends_[static_cast<std::size_t>(peer)];
     return send.valid() && !send.test();
-  });
+  }));
   if (peers.empty()) return;
   core_->share(static_cast<int>(peers.size()));
   for (int peer : peers) {
@@ -228,12 +228,14 @@ EvaluationTarget GossipSgd::prepare_evaluation(ReplicaView replica, ReplicaView 
 
 nlohmann::json GossipSgd::summary() {
   const bool push_sum = mode_ == gossip::Mode::push_sum;
-  double totals[4] = {
+  double totals[6] = {
       push_sum ? core_->weight() : 0.0,
       static_cast<double>(bytes_sent_ + service_->bytes_sent()) / std::max<int64_t>(steps_, 1),
       static_cast<double>(service_->pulls_served()),
-      static_cast<double>(service_->pushes_received())};
-  world_.allreduce(totals, 4, comm::DType::f64, comm::ReduceOp::sum, "gossip figures");
+      static_cast<double>(service_->pushes_received()),
+      static_cast<double>(core_->pushes_sent()),
+      static_cast<double>(pushes_skipped_)};
+  world_.allreduce(totals, 6, comm::DType::f64, comm::ReduceOp::sum, "gossip figures");
   nlohmann::json figures = {
       {"topology", config_.topology},
       {"gossip_peers", config_.gossip_peers},
@@ -243,6 +245,10 @@ nlohmann::json GossipSgd::summary() {
       {"bytes_sent_per_step", totals[1] / world_.size()},
       {"pulls_served", totals[2]},
       {"pushes_received", totals[3]},
+      {"pushes_sent", totals[4]},
+      // Pushes not sent because the peer had not yet taken the previous one
+      // (its share stayed with the sender).
+      {"pushes_skipped", totals[5]},
       {"consensus_distance",
        consensus_.empty() ? nlohmann::json(nullptr) : nlohmann::json(consensus_.back())},
       {"consensus_history", consensus_}};

@@ -78,7 +78,7 @@ class GossipSgd : public Algorithm, private MethodCheckpoints {
   std::vector<std::vector<float>> pulled_;
   std::vector<std::vector<float>> push_buffers_;  // one per destination rank
   std::vector<comm::Request> push_sends_;         // one per destination rank
-  int64_t steps_ = 0, bytes_sent_ = 0;
+  int64_t steps_ = 0, bytes_sent_ = 0, pushes_skipped_ = 0;
   bool finished_ = false;
   std::vector<double> consensus_;
 };

@@ -63,7 +63,8 @@ int run_train(const distsgd::TrainConfig& config, int* argc, char*** argv) {
         else
           fmt::print(stderr,
                      "distsgd: stopped by {}: workers left training early and finished the run "
-                     "({} has no checkpoints); results in {}/summary.json\n",
+                     "(no checkpoint: --algo {} takes none with --leave-early); results in "
+                     "{}/summary.json\n",
                      distsgd::signal_name(signal), config.algo, config.log_dir);
       }
       return 128 + signal;

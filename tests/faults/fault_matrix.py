@@ -112,10 +112,26 @@ def wait_for_file(path, job, timeout=90):
     return False
 
 
+def wait_for_steps(path, job, timeout=90):
+    """Waits until rank 0's metrics hold a step record: training is under way
+    (the file itself exists from before the first step, and on a loaded machine
+    the start can take longer than any fixed delay)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.path.exists(path):
+            with open(path) as f:
+                if any('"type":"step"' in line for line in f):
+                    return True
+        if job.proc.poll() is not None:
+            return False
+        time.sleep(0.1)
+    return False
+
+
 def start_training(job, checks, settle_s):
     """Waits until the job trains, then `settle_s` more; returns the time of the fault."""
-    checks.expect(wait_for_file(os.path.join(job.log_dir, "metrics.rank0.jsonl"), job),
-                  "the job did not start")
+    checks.expect(wait_for_steps(os.path.join(job.log_dir, "metrics.rank0.jsonl"), job),
+                  "the job did not start training")
     time.sleep(settle_s)
     checks.expect(job.proc.poll() is None, "the job ended before the fault")
     return time.monotonic()

@@ -59,8 +59,14 @@ TEST(Gossip, TopologiesPushModesAndMomentumMixingRun) {
   EXPECT_EQ(exponential.at("method").at("topology"), "exponential");
   EXPECT_EQ(exponential.at("method").at("gossip_momentum"), true);
   EXPECT_NEAR(exponential.at("method").at("push_sum_total_weight").get<double>(), 4.0, 1e-9);
-  // 20 rounds x 2 peers per node, each carrying parameters and momentum.
-  EXPECT_EQ(exponential.at("method").at("pushes_received"), 160.0);
+  // 20 rounds x 2 peers per node, each carrying parameters and momentum; a
+  // push to a peer still busy with the previous one is skipped (how many
+  // depends on the machine's load), and every push sent is received.
+  const auto& figures = exponential.at("method");
+  EXPECT_EQ(figures.at("pushes_sent").get<double>() + figures.at("pushes_skipped").get<double>(),
+            160.0);
+  EXPECT_EQ(figures.at("pushes_received"), figures.at("pushes_sent"));
+  EXPECT_GT(figures.at("pushes_sent").get<double>(), 80.0);
   const auto average =
       run_ok(3, kShort + "--algo gossip-push --push-mode average --max-steps 20", "avg");
   ASSERT_FALSE(average.empty());
