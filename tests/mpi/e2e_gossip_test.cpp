@@ -32,12 +32,20 @@ TEST(Gossip, CnnOneEpochFourRanksReaches85PercentOnTheAveragedModel) {
 TEST(Gossip, UnevenStepCountsEndCleanlyWithTheWeightConserved) {
   // Rank 1 leaves after 5 steps; the others train for longer than the 3 s
   // deadline, which the finished node must survive while it keeps serving.
-  const auto push =
-      run_ok(4, kShort + "--algo gossip-push --max-steps 200 --leave-early 1:5 --timeout-s 3",
-             "push-leave");
+  // However fast the machine: every step sleeps 25 ms (--straggler-random
+  // with probability 1), so the 195 steps after rank 1 has left take at least
+  // 4.8 s.
+  const auto push = run_ok(4,
+                           kShort +
+                               "--algo gossip-push --max-steps 200 --leave-early 1:5 --timeout-s 3 "
+                               "--straggler-random 1:25",
+                           "push-leave");
   ASSERT_FALSE(push.empty());
   EXPECT_EQ(push.at("worker_steps"), nlohmann::json({200, 5, 200, 200}));
-  EXPECT_GT(push.at("train_time_s").get<double>(), 3.0) << "too short to test the deadline";
+  const auto& injected = push.at("straggler").at("injected_s_per_worker");
+  for (int rank : {0, 2, 3}) EXPECT_NEAR(injected[rank].get<double>(), 200 * 0.025, 1e-6);
+  EXPECT_NEAR(injected[1].get<double>(), 5 * 0.025, 1e-6);
+  EXPECT_GT(push.at("train_time_s").get<double>(), 200 * 0.025);
   EXPECT_NEAR(push.at("method").at("push_sum_total_weight").get<double>(), 4.0, 1e-9);
   // Every push was taken in by its receiver.
   EXPECT_GT(push.at("method").at("pushes_received").get<double>(), 0.0);
