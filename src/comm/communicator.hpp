@@ -1,14 +1,17 @@
 #pragma once
 // The comm boundary: everything distsgd sends between ranks goes through here.
-// Above this header nothing knows it is MPI (the implementation is the only
-// code that includes <mpi.h>), so another transport can be put beside it.
+// Communicator and Request are value handles over a transport (transport.hpp:
+// the Backend and PendingOperation interfaces and their contract): MPI
+// (Environment::world(); the only code that includes <mpi.h>) or a group of
+// threads in one process (in_process.hpp, for tests). Above this header
+// nothing knows which.
 //
 // Every wait has a deadline (the communicator's timeout). A missed deadline
 // throws CommTimeout naming the operation and the peer(s) waited for (for a
 // collective: the ranks that have not joined it), never hangs; a long wait
-// warns first (set_stall_warning). An MPI error becomes CommFailure carrying
-// MPI_Error_string. Time this process spends stopped (SIGSTOP) does not count
-// against its own deadlines.
+// warns first (set_stall_warning). A transport error becomes CommFailure (MPI:
+// carrying MPI_Error_string). Time this process spends stopped (SIGSTOP) does
+// not count against its own deadlines.
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -36,6 +39,7 @@ class CommTimeout : public CommFailure {
 
 // A pending non-blocking operation. test() drives it forward (MPI progresses
 // only inside MPI calls); wait() polls it until done or until the deadline.
+// Empty when default-constructed or moved from.
 class Request {
  public:
   Request();
@@ -51,7 +55,7 @@ class Request {
   // still handles that message; true when it was withdrawn.
   bool cancel();
   // Lets go of a pending send whose receiver is gone (MPI_Request_free): the
-  // request is never waited on again. Not for collectives.
+  // request is never waited on again. Not for collectives (CommFailure).
   void release();
   // Seconds between start and completion as observed by test()/wait().
   double elapsed_s() const;

@@ -1,5 +1,5 @@
 #pragma once
-// Who has joined a stalled collective. Private to src/comm/.
+// Who has joined a stalled MPI collective. Private to the MPI backend.
 //
 // A collective that does not complete says nothing about which ranks are
 // missing, so every rank that has waited in collective #seq longer than a
@@ -11,7 +11,6 @@
 
 #include <cstdint>
 #include <deque>
-#include <string>
 #include <vector>
 
 namespace distsgd::comm::detail {
@@ -41,8 +40,5 @@ class StallChannel {
   int64_t incoming_ = 0;         // buffer of the posted receive
   MPI_Request receive_ = MPI_REQUEST_NULL;
 };
-
-// "rank 2", "ranks 1,3", "ranks 0-3".
-std::string rank_list(const std::vector<int>& ranks);
 
 }  // namespace distsgd::comm::detail

@@ -5,8 +5,8 @@
 #include <cstdlib>
 
 #include "comm/communicator.hpp"
+#include "comm/mpi_backend.hpp"
 #include "comm/mpi_check.hpp"
-#include "comm/request_impl.hpp"
 
 namespace distsgd::comm {
 
@@ -30,13 +30,9 @@ Environment::~Environment() {
 // A duplicate of MPI_COMM_WORLD (collective: every rank calls it at the same
 // point), so distsgd's traffic never mixes with another library's.
 Communicator Environment::world() const {
-  auto impl = std::make_unique<Communicator::Impl>();
-  detail::check(MPI_Comm_dup(MPI_COMM_WORLD, &impl->comm), "MPI_Comm_dup");
-  MPI_Comm_set_errhandler(impl->comm, MPI_ERRORS_RETURN);
-  MPI_Comm_rank(impl->comm, &impl->rank);
-  MPI_Comm_size(impl->comm, &impl->size);
-  impl->stall = std::make_shared<detail::StallChannel>(impl->comm);
-  return Communicator(std::move(impl));
+  MPI_Comm comm = MPI_COMM_NULL;
+  detail::check(MPI_Comm_dup(MPI_COMM_WORLD, &comm), "MPI_Comm_dup");
+  return make_communicator(std::make_unique<MpiBackend>(comm));
 }
 
 void Environment::abort(int code) {

@@ -1,9 +1,8 @@
 // StallChannel: notices "I wait in collective #seq", one small message to each
 // peer, sent only once a wait has lasted a second (so a healthy run sends none).
-#include "comm/stall_channel.hpp"
+#include "comm/mpi_stall_channel.hpp"
 
-#include <fmt/format.h>
-#include <fmt/ranges.h>
+#include <algorithm>
 
 #include "comm/mpi_check.hpp"
 
@@ -58,15 +57,6 @@ void StallChannel::poll() {
     auto& latest = latest_[static_cast<std::size_t>(status.MPI_SOURCE)];
     latest = std::max(latest, incoming_);
   }
-}
-
-std::string rank_list(const std::vector<int>& ranks) {
-  if (ranks.empty()) return "none";
-  if (ranks.size() == 1) return fmt::format("rank {}", ranks[0]);
-  const bool contiguous = ranks.back() - ranks.front() + 1 == static_cast<int>(ranks.size());
-  if (contiguous && ranks.size() > 2)
-    return fmt::format("ranks {}-{}", ranks.front(), ranks.back());
-  return fmt::format("ranks {}", fmt::join(ranks, ","));
 }
 
 }  // namespace distsgd::comm::detail

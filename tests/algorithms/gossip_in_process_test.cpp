@@ -1,0 +1,111 @@
+// Gossip's mixing on 16 in-process ranks (tests/mpi/gossip_mixing_test.cpp
+// runs the same checks under mpirun with 2 and 4): with the learning rate at 0
+// and the hooks called directly, push-sum reaches the exact mean and keeps the
+// total weight, and pull averaging reaches consensus geometrically, each node
+// with its communication thread answering peers as in a real run.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "algorithms/gossip.hpp"
+#include "methods/update_math.hpp"
+#include "comm/in_process_ranks.hpp"
+
+namespace distsgd {
+namespace {
+
+using testing::kRanks;
+using testing::run_ranks;
+
+constexpr std::size_t kSize = 64;
+
+TrainConfig gossip_config(const std::string& topology) {
+  TrainConfig config;
+  config.topology = topology;
+  config.seed = 3;
+  config.timeout_s = 60;
+  return config;
+}
+
+std::vector<float> start_vector(int rank) {
+  std::vector<float> x(kSize);
+  for (std::size_t i = 0; i < kSize; ++i)
+    x[i] = static_cast<float>((rank + 1) * 0.5 + 0.25 * std::sin(i * 0.1 + rank));
+  return x;
+}
+
+// Mean over ranks of ||x_i - mean||^2 / ||mean||^2 (collective).
+double consensus(comm::Communicator& world, std::span<const float> x) {
+  std::vector<float> mean(x.begin(), x.end());
+  world.allreduce(mean.data(), mean.size(), comm::DType::f32, comm::ReduceOp::sum, "test mean");
+  math::scale(mean, 1.0f / static_cast<float>(world.size()));
+  double distance = math::relative_squared_distance(x, mean);
+  world.allreduce(&distance, 1, comm::DType::f64, comm::ReduceOp::sum, "test distance");
+  return distance / world.size();
+}
+
+struct Replica {
+  std::vector<float> params = std::vector<float>(kSize), grads = std::vector<float>(kSize);
+  std::vector<float> buffers;
+  ReplicaView view() { return {params, grads, buffers, {}}; }
+};
+
+TEST(GossipInProcess, PushSumReachesTheExactMeanAndKeepsTheTotalWeight) {
+  std::vector<double> expected(kSize);
+  for (int r = 0; r < kRanks; ++r) {
+    const auto x = start_vector(r);
+    for (std::size_t i = 0; i < kSize; ++i) expected[i] += x[i] / kRanks;
+  }
+  // A ring of 16 mixes slowly (its spectral gap shrinks as 1/n^2): 0.98 a round.
+  for (const auto& [topology, rounds] :
+       {std::pair{"random", 60}, {"exponential", 60}, {"ring", 1000}}) {
+    run_ranks(kRanks, [&](comm::Communicator& world) {
+      GossipSgd gossip(gossip::Mode::push_sum, gossip_config(topology), world);
+      Replica replica;
+      gossip.start(replica.view());
+      replica.params = start_vector(world.rank());  // after start, which shares rank 0's
+      for (int round = 0; round < rounds; ++round) {
+        gossip.after_step(replica.view(), {round, 0, 0.0});
+        gossip.settle(replica.view());
+        double total = gossip.weight();
+        world.allreduce(&total, 1, comm::DType::f64, comm::ReduceOp::sum, "total weight");
+        EXPECT_NEAR(total, kRanks, 1e-12) << topology << " round " << round;
+      }
+      // Values of order 1: 1e-5 is some 80 float steps, room for the rounding of
+      // 60 rounds of scaling by w and back (and as much again every 60 rounds).
+      const double tolerance = 1e-5 * std::max(1.0, rounds / 60.0);
+      double worst = 0;
+      for (std::size_t i = 0; i < kSize; ++i)
+        worst = std::max(worst, std::fabs(replica.params[i] - expected[i]));
+      EXPECT_LT(worst, tolerance) << topology << ": the furthest element from the mean";
+      gossip.finish(replica.view());
+    });
+  }
+}
+
+TEST(GossipInProcess, PullAveragingReachesConsensusGeometrically) {
+  run_ranks(kRanks, [](comm::Communicator& world) {
+    GossipSgd gossip(gossip::Mode::pull, gossip_config("random"), world);
+    Replica replica;
+    gossip.start(replica.view());
+    replica.params = start_vector(world.rank());
+    gossip.after_step(replica.view(), {0, 0, 0.0});  // publishes the start vector
+    std::vector<double> history = {consensus(world, replica.params)};
+    for (int round = 1; round <= 40; ++round) {
+      gossip.after_step(replica.view(), {round, 0, 0.0});
+      if (round % 10 == 0) history.push_back(consensus(world, replica.params));
+    }
+    EXPECT_GT(history.front(), 1e-3);
+    for (std::size_t k = 1; k < history.size(); ++k)
+      EXPECT_TRUE(history[k] < history[k - 1] * 0.5 || history[k] < 1e-12)
+          << "after " << 10 * k << " more rounds: " << history[k] << " vs " << history[k - 1];
+    gossip.finish(replica.view());
+  });
+}
+
+}  // namespace
+}  // namespace distsgd
