@@ -29,6 +29,13 @@
 
 namespace distsgd {
 
+// The messages (each tag one meaning):
+//   kPullRequest  int64: the puller's step count (a token; only its arrival matters)
+//   kPullReply    float[state]: the answering node's last published state
+//   kPush         float[2 + state]: the push-sum weight (a double in two floats), then the
+//                 state share (gossip::NodeCore::write_push / add_push)
+//   kDone         int64: the finished node's step count, to rank 0
+//   kDoneReply    int64: nodes still training (0: all have finished; sends nothing more)
 namespace gossip_tags {
 constexpr int kPullRequest = 7401;
 constexpr int kPullReply = 7402;
