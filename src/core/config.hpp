@@ -92,7 +92,7 @@ struct TrainConfig {
     double ms = 0.0;
   };
   std::optional<RandomDelay> straggler_random_spec() const;
-  // --nan-policy parsed (validate() has checked the name).
+  // --nan-policy parsed; ConfigError for another name (validate() checks it so).
   NanPolicy nan_policy_kind() const;
 
   nlohmann::json to_json() const;

@@ -60,10 +60,11 @@ class Evaluator {
       : setup_(setup), score_(std::move(score)), method_(method), metrics_(metrics),
         clock_(clock) {}
 
-  // An evaluation at `position` during training (the workers traits()
-  // say), or the final one after finish(), in which every worker takes part
-  // and worker 0's own replica is scored as well. Updates the position's best
-  // accuracy and time to target.
+  // An evaluation at `position` during training (on the workers that
+  // traits().evaluation names; the others return at once), or the final one
+  // after finish(), in which every worker takes part and worker 0's own
+  // replica is scored as well. Updates the position's best accuracy and time
+  // to target.
   void evaluate(ReplicaView replica, TrainingPosition& position, bool final = false);
 
   const std::optional<EvalResult>& last() const { return last_; }
