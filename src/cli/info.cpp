@@ -7,12 +7,15 @@
 #include <filesystem>
 #include <sstream>
 
-#include "train/trainer.hpp"
+#include "comm/communicator.hpp"
+#include "core/runtime_versions.hpp"
+#include "models/libtorch_version.hpp"
 
 namespace distsgd::cli {
 
 int print_info() {
-  const auto versions = runtime_versions();
+  const auto versions =
+      runtime_versions(models::libtorch_version(), comm::Environment::library_version());
   fmt::print("distsgd   {}\n", versions.at("distsgd").get<std::string>());
   fmt::print("LibTorch  {} (CUDA available: {})\n", versions.at("libtorch").get<std::string>(),
              torch::cuda::is_available() ? "yes" : "no");

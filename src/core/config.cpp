@@ -99,6 +99,18 @@ std::optional<TrainConfig::RandomDelay> TrainConfig::straggler_random_spec() con
   return delay;
 }
 
+std::optional<NanPolicy> parse_nan_policy(const std::string& name) {
+  if (name == "stop") return NanPolicy::stop;
+  if (name == "skip") return NanPolicy::skip;
+  return std::nullopt;
+}
+
+NanPolicy TrainConfig::nan_policy_kind() const {
+  const auto policy = parse_nan_policy(nan_policy);
+  if (!policy) throw ConfigError("--nan-policy must be stop or skip (got '" + nan_policy + "')");
+  return *policy;
+}
+
 nlohmann::json TrainConfig::to_json() const {
   nlohmann::json json;
 #define X(field) put(json, #field, field);
@@ -154,8 +166,7 @@ void TrainConfig::validate() const {
   require(std::isfinite(timeout_s) && timeout_s > 0, "--timeout-s must be a finite number > 0");
   require(std::isfinite(stall_warn_s) && stall_warn_s >= 0,
           "--stall-warn-s must be a finite number >= 0 (0: no warnings)");
-  require(nan_policy == "stop" || nan_policy == "skip",
-          "--nan-policy must be stop or skip (got '" + nan_policy + "')");
+  nan_policy_kind();  // throws on an unknown name
   require(std::isfinite(bucket_mb) && bucket_mb > 0 && bucket_mb <= 1e6,
           "--bucket-mb must be in (0, 1e6]");
   require(!log_dir.empty(), "--log-dir must not be empty");

@@ -9,6 +9,12 @@
 
 namespace distsgd {
 
+// What a non-finite loss does (--nan-policy): stop the run, or skip (drop that
+// update, count it).
+enum class NanPolicy { stop, skip };
+// --nan-policy by name; nullopt for a name that is neither.
+std::optional<NanPolicy> parse_nan_policy(const std::string& name);
+
 struct TrainConfig {
   // What is trained, on what.
   std::string algo = "allreduce";
@@ -86,6 +92,8 @@ struct TrainConfig {
     double ms = 0.0;
   };
   std::optional<RandomDelay> straggler_random_spec() const;
+  // --nan-policy parsed; ConfigError for another name (validate() checks it so).
+  NanPolicy nan_policy_kind() const;
 
   nlohmann::json to_json() const;
   static TrainConfig from_json(const nlohmann::json& json);

@@ -5,14 +5,9 @@
 #include "comm/communicator.hpp"
 #include "data/dataset.hpp"
 #include "models/model.hpp"
+#include "train/eval_result.hpp"
 
 namespace distsgd {
-
-struct EvalResult {
-  double accuracy = 0.0;
-  double loss = 0.0;
-  int64_t samples = 0;
-};
 
 // Collective over `comm`: every rank must call it with the same arguments.
 // max_samples > 0 evaluates on the first max_samples test samples only.

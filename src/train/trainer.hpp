@@ -2,7 +2,9 @@
 // The training loop, the same for every method: data shard -> forward/backward
 // (gradient buckets handed to the method as they are ready) -> method hook ->
 // optimizer step on the flat parameters -> method hook -> metrics; every so
-// often evaluation and a checkpoint. See algorithms/algorithm.hpp for the hooks.
+// often evaluation and a checkpoint. See algorithms/algorithm.hpp for the hooks,
+// and the pieces in this folder (train_step, evaluator, checkpointer,
+// stop_agreement, fault_injection, run_summary) for each part of a run.
 #include <nlohmann/json.hpp>
 
 #include <vector>
@@ -22,8 +24,5 @@ struct TrainResult {
 // Writes metrics.rank<R>.jsonl, checkpoints and (rank 0) summary.json and
 // final.ckpt into config.log_dir.
 TrainResult train(const TrainConfig& config, comm::Communicator& comm);
-
-// Versions of what distsgd runs on (LibTorch, MPI, compiler), for summaries.
-nlohmann::json runtime_versions();
 
 }  // namespace distsgd

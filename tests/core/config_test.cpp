@@ -258,6 +258,24 @@ TEST(TrainConfig, ErrorMessageNamesTheFlagAndValue) {
   }
 }
 
+TEST(TrainConfig, NanPolicyParsedOnce) {
+  EXPECT_EQ(parse_nan_policy("stop"), NanPolicy::stop);
+  EXPECT_EQ(parse_nan_policy("skip"), NanPolicy::skip);
+  EXPECT_EQ(parse_nan_policy("ignore"), std::nullopt);
+  EXPECT_EQ(parse_nan_policy(""), std::nullopt);
+  TrainConfig c;
+  EXPECT_EQ(c.nan_policy_kind(), NanPolicy::stop);
+  c.nan_policy = "skip";
+  EXPECT_EQ(c.nan_policy_kind(), NanPolicy::skip);
+  c.nan_policy = "ignore";
+  try {
+    c.validate();
+    FAIL() << "nan_policy ignore accepted";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(std::string(error.what()), "--nan-policy must be stop or skip (got 'ignore')");
+  }
+}
+
 // ---------------------------------------------------------- write_file_atomically
 
 using distsgd::testing::TempDir;

@@ -1,4 +1,4 @@
-// RunClock: wall time split into training and evaluation time, and continued
+// RunClock: wall time split into training, evaluation and checkpoint time, and continued
 // from a checkpoint's clocks. No upper bound on elapsed time is asserted: every
 // check is a relation between the clock's readings and readings of
 // steady_clock taken around them (the short sleeps only make intervals nonzero).
@@ -158,6 +158,43 @@ TEST(RunClock, ResumeFromReplacesEarlierOffsets) {
   const double wall_after = clock.wall_s();
   EXPECT_GE(train - 10.0, wall_before - kRounding);
   EXPECT_LE(train - 10.0, wall_after + kRounding);
+}
+
+TEST(RunClock, CheckpointTimeIsNotEvaluationTime) {
+  RunClock clock;
+  clock.start();
+  {
+    auto pause = clock.pause_for_checkpoint();
+    nap();
+    EXPECT_GT(clock.checkpoint_s(), 0.0);  // counted while it runs
+  }
+  EXPECT_EQ(clock.eval_s(), 0.0);
+  const double checkpoint_s = clock.checkpoint_s();
+  EXPECT_GT(checkpoint_s, 0.0);
+  {
+    auto pause = clock.pause_for_evaluation();
+    nap();
+  }
+  EXPECT_GT(clock.eval_s(), 0.0);
+  EXPECT_EQ(clock.checkpoint_s(), checkpoint_s);
+  // Training is what is left of the wall time.
+  const double wall = clock.wall_s();
+  EXPECT_LE(clock.train_s() + clock.eval_s() + clock.checkpoint_s(), wall + 1e-6);
+  EXPECT_GE(clock.train_s(), 0.0);
+}
+
+TEST(RunClock, ResumedClocksContinue) {
+  RunClock clock;
+  clock.resume_from(100.0, 10.0);
+  clock.start();
+  EXPECT_GE(clock.train_s(), 100.0);
+  EXPECT_EQ(clock.eval_s(), 10.0);
+  EXPECT_EQ(clock.checkpoint_s(), 0.0);  // checkpoints do not record it
+  {
+    auto pause = clock.pause_for_checkpoint();
+    nap();
+  }
+  EXPECT_EQ(clock.eval_s(), 10.0);
 }
 
 }  // namespace
