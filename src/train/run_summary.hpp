@@ -1,5 +1,5 @@
 #pragma once
-// What summary.json says of a run (README: Output): the figures of every
+// What summary.json says of a run (docs/training.md: Output): the figures of every
 // worker gathered, the divergence of the replicas (the largest max-abs
 // difference between any worker's parameters, or buffers, and worker 0's),
 // and the method's own figures. The keys are those the comparisons and tests
