@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <cstring>
 
 #include "methods/update_math.hpp"
 #include "core/idle_backoff.hpp"
@@ -72,7 +71,6 @@ void GossipService::take_pushes(gossip::Inbox& taken) {
   taken.clear();
   std::lock_guard lock(inbox_mutex_);
   std::swap(taken, inbox_);
-  pushes_taken_ += taken.count;
 }
 
 void GossipService::absorb_push(const Peer& peer) {

@@ -68,7 +68,6 @@ class GossipService {
   void check() const;
 
   bool released_everyone() const { return released_ == comm_.size(); }
-  int64_t pushes_taken() const { return pushes_taken_; }
   int64_t pulls_served() const { return pulls_served_; }
   int64_t pushes_received() const { return pushes_received_; }
   int64_t bytes_sent() const { return bytes_sent_; }
@@ -96,7 +95,6 @@ class GossipService {
   mutable std::mutex snapshot_mutex_, inbox_mutex_;
   std::vector<float> snapshot_;
   gossip::Inbox inbox_;
-  int64_t pushes_taken_ = 0;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<int> released_{0};

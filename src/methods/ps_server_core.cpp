@@ -108,13 +108,9 @@ Reply ServerCore::reply(int worker, Kind kind) {
   Reply r{worker, std::vector<float>(kHeaderFloats)};
   auto header = make_header(kind);
   header.step = p.last_step;
-  if (kind == Kind::push_gradient || kind == Kind::pull || kind == Kind::elastic) {
-    header.version = version_;
-    const auto& shard = kind == Kind::elastic ? p.pending : params_;
-    r.message.insert(r.message.end(), shard.begin(), shard.end());
-  } else {
-    header.workers_training = end_.training();
-  }
+  header.version = version_;
+  const auto& shard = kind == Kind::elastic ? p.pending : params_;
+  r.message.insert(r.message.end(), shard.begin(), shard.end());
   if (kind == Kind::push_gradient || kind == Kind::elastic)
     stats_.max_lead =
         std::max(stats_.max_lead, static_cast<double>(p.clock - slowest_live_clock()));
@@ -147,13 +143,9 @@ int64_t ServerCore::slowest_live_clock() const {
 void ServerCore::advance(double now_s, std::vector<Reply>& out, std::vector<Dropped>& dropped) {
   progress_checkpoint(now_s, out);
   for (const auto& answer : end_.answers(now_s)) {
-    Reply r{answer.member, std::vector<float>(kHeaderFloats)};
     auto header = make_header(Kind::done);
-    header.step = peer(answer.member).last_step;
     header.workers_training = answer.training;
-    write_header(r.message, header);
-    ++stats_.replies;
-    out.push_back(std::move(r));
+    out.push_back(header_reply(answer.member, header));
   }
   check_silent(now_s, dropped);
 }
@@ -201,14 +193,18 @@ void ServerCore::progress_checkpoint(double now_s, std::vector<Reply>& out) {
 
 Reply ServerCore::checkpoint_reply(int worker, CheckpointAnswer answer,
                                    const CheckpointDigest& digest) {
-  Reply r{worker, std::vector<float>(kHeaderFloats)};
   auto header = make_header(Kind::checkpoint);
-  header.step = peer(worker).last_step;
   header.checkpoint = static_cast<int64_t>(answer);
   if (answer == CheckpointAnswer::written) {
     header.part_bytes = static_cast<int64_t>(digest.bytes);
     header.part_crc = static_cast<int64_t>(digest.crc);
   }
+  return header_reply(worker, header);
+}
+
+Reply ServerCore::header_reply(int worker, Header header) {
+  header.step = peer(worker).last_step;
+  Reply r{worker, std::vector<float>(kHeaderFloats)};
   write_header(r.message, header);
   ++stats_.replies;
   return r;

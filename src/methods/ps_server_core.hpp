@@ -106,7 +106,10 @@ class ServerCore {
     std::vector<float> pending;  // EASGD: the reply (the centre before the move) while held
   };
 
+  // A reply with the shard (push_gradient, pull) or the held centre (elastic).
   Reply reply(int worker, Kind kind);
+  // A reply of the header alone (done, checkpoint), answering `worker`'s last request.
+  Reply header_reply(int worker, Header header);
   void update(int worker, Peer& peer, const Header& header, std::span<const float> payload,
               double now_s, std::vector<Reply>& out);
   void release_held(double now_s, std::vector<Reply>& out);

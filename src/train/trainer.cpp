@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <stdexcept>
 
 #include "algorithms/make_algorithm.hpp"
 #include "core/atomic_file.hpp"
@@ -127,12 +128,13 @@ TrainingRun::TrainingRun(const TrainConfig& config, comm::Communicator& comm)
     traits_ = server_->traits();
     hooks_ = server_->checkpoints();
   }
+  if ((hooks_ == nullptr) != (traits_.checkpoints == MethodTraits::Checkpoints::none))
+    throw std::logic_error("--algo " + config.algo +
+                           ": its traits and its checkpoint hooks disagree");
+  // Every method checkpoints, except when workers stop at different epochs.
   if (!hooks_ && !config.resume.empty())
     throw ConfigError("--resume: checkpoints of --algo " + config.algo +
-                      (config.leave_early.empty()
-                           ? " are not implemented yet"
-                           : " are not taken with --leave-early (workers stop at different "
-                             "epochs)"));
+                      " are not taken with --leave-early (workers stop at different epochs)");
   if (traits_.gradient_buckets) {
     buckets_ = std::make_unique<GradientBuckets>(
         *flat_, config.bucket_mb,
@@ -359,7 +361,7 @@ TrainResult TrainingRun::stop_with_checkpoint() {
 // part of the stop checkpoint, named after worker 0's step. Collective over
 // the job; returns the manifest's path and that step when a rank was stopped.
 std::optional<std::pair<std::string, int64_t>> TrainingRun::checkpoint_after_stop() {
-  if (traits_.checkpoints != MethodTraits::Checkpoints::in_parts || !hooks_) return {};
+  if (traits_.checkpoints != MethodTraits::Checkpoints::in_parts) return {};
   const auto stop = agree_on_job_stop(
       comm_, role_ == Role::worker ? stop_->stopped_by() : stop_signal(), position_.step);
   if (stop.signal <= 0) return {};
