@@ -92,17 +92,18 @@ void ParameterServer::serve(PartWriter writer) {
     core_->advance(now_s(), replies, dropped);
     for (auto& reply : replies) send(std::move(reply));
     replies.clear();
-    // A lost worker: withdraw its receive, let go of a reply in flight to it.
+    // A lost worker: say so first, then give up its receive (which may hold
+    // half a message that never completes) and a reply in flight to it.
     for (const auto& lost : dropped) {
-      auto& link = links_[static_cast<std::size_t>(lost.worker)];
-      if (link.receive.valid()) link.receive.cancel();
-      if (link.send.valid()) link.send.release();
-      link.send = comm::Request();
       fmt::print(stderr,
                  "distsgd: {}: worker rank {} is lost; going on without it ({} worker(s) still "
                  "training)\n",
                  lost.why, lost.worker, core_->live_workers());
       std::fflush(stderr);
+      auto& link = links_[static_cast<std::size_t>(lost.worker)];
+      if (link.receive.valid()) link.receive.abandon();
+      if (link.send.valid()) link.send.release();
+      link.send = comm::Request();
     }
     dropped.clear();
     if (progressed)

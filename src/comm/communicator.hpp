@@ -57,6 +57,10 @@ class Request {
   // Lets go of a pending send whose receiver is gone (MPI_Request_free): the
   // request is never waited on again. Not for collectives (CommFailure).
   void release();
+  // Gives up a pending receive from a rank that is lost (see transport.hpp):
+  // a cancel that cannot hang on a message the lost rank had begun to send.
+  // Keep the buffer allocated.
+  void abandon();
   // Seconds between start and completion as observed by test()/wait().
   double elapsed_s() const;
 

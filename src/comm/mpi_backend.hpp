@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "comm/mpi_stall_channel.hpp"
@@ -30,12 +31,17 @@ class MpiOperation final : public PendingOperation {
   void still_waiting(Clock::duration waited, const WaitLimits& limits) override;
   bool cancel() override;
   void release() override;
+  void abandon() override;
   int rank() const override { return own_rank_; }
   const std::string& what() const override { return what_; }
   std::string diagnosis() const override;
   bool speaks_for_stall() const override;
 
  private:
+  // MPI_Cancel, then polls until the request is finished or `limit` passes;
+  // the status when it finished.
+  std::optional<MPI_Status> cancel_within(Clock::duration limit);
+
   MPI_Request request_ = MPI_REQUEST_NULL;
   std::string what_, peers_;
   int own_rank_ = 0;

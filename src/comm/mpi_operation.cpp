@@ -7,6 +7,7 @@
 
 #include "comm/mpi_backend.hpp"
 #include "comm/mpi_check.hpp"
+#include "core/idle_backoff.hpp"
 
 namespace distsgd::comm {
 namespace {
@@ -15,6 +16,11 @@ constexpr auto kAnnounceAfter = std::chrono::seconds(1);
 constexpr auto kNoticePoll = std::chrono::milliseconds(100);
 // A notice about a collective this far behind is from an earlier stall, not this one.
 constexpr int64_t kRecentCollectives = 16;
+// How long a cancelled receive may take to finish: at shutdown its sender is
+// alive and a message under way completes in far less; from a lost sender it
+// never does, and is given up after a short wait.
+constexpr auto kCancelLimit = std::chrono::seconds(30);
+constexpr auto kAbandonLimit = std::chrono::milliseconds(500);
 }  // namespace
 
 MpiOperation::MpiOperation(std::string what, std::string peers, int own_rank,
@@ -49,13 +55,39 @@ void MpiOperation::still_waiting(Clock::duration waited, const WaitLimits& limit
   }
 }
 
-bool MpiOperation::cancel() {
-  MPI_Status status;
+// A cancelled receive finishes at once unless MPI had already matched it to a
+// message: then it finishes when the rest of that message has arrived, which
+// never happens if the sender died mid-message (MPI_Wait would block for good).
+std::optional<MPI_Status> MpiOperation::cancel_within(Clock::duration limit) {
   detail::check(MPI_Cancel(&request_), "cancelling " + what_);
-  detail::check(MPI_Wait(&request_, &status), "cancelling " + what_);
+  const auto until = Clock::now() + limit;
+  IdleBackoff idle;
+  for (;;) {
+    int flag = 0;
+    MPI_Status status;
+    detail::check(MPI_Test(&request_, &flag, &status), "cancelling " + what_);
+    if (flag) return status;
+    if (Clock::now() >= until) return std::nullopt;
+    idle.pause();
+  }
+}
+
+bool MpiOperation::cancel() {
+  const auto status = cancel_within(kCancelLimit);
+  if (!status)
+    throw CommTimeout(fmt::format("timed out after {} s cancelling {}: a message from {} had begun "
+                                  "to arrive and has not finished",
+                                  std::chrono::duration_cast<std::chrono::seconds>(kCancelLimit).count(),
+                                  what_, peers_));
   int cancelled = 0;
-  MPI_Test_cancelled(&status, &cancelled);
+  MPI_Test_cancelled(&*status, &cancelled);
   return cancelled != 0;
+}
+
+// The sender is lost: a message of it half arrived is let go (the buffer stays
+// the caller's), so that the receiving rank goes on.
+void MpiOperation::abandon() {
+  if (!cancel_within(kAbandonLimit)) MPI_Request_free(&request_);
 }
 
 void MpiOperation::release() {

@@ -51,6 +51,12 @@ void Request::release() {
   mark_done(*impl_);
 }
 
+void Request::abandon() {
+  if (!impl_ || impl_->done) return;
+  impl_->op->abandon();
+  mark_done(*impl_);
+}
+
 double Request::elapsed_s() const {
   if (!impl_) return 0.0;
   const auto end = impl_->done ? impl_->finished : Clock::now();

@@ -29,6 +29,10 @@
 //    cannot be cancelled or released.
 //  - release() lets go of a pending send whose receiver may be gone: it is
 //    never waited on again, and the backend keeps what it needs to finish it.
+//  - abandon() gives up a pending receive whose sender is lost: withdrawn if
+//    it can be; a message from it that had begun to arrive (MPI matched it,
+//    the rest never comes) is let go unfinished. It never blocks for long,
+//    and the receive buffer must stay allocated until the backend is gone.
 //  - Collectives must be started in the same order on every rank of the group
 //    (every rank numbers them alike: the number names them in diagnoses).
 //    Buffers belong to the backend from start until completion.
@@ -78,6 +82,7 @@ class PendingOperation {
   // See the contract above. Called only while the operation is pending.
   virtual bool cancel() = 0;
   virtual void release() = 0;
+  virtual void abandon() { cancel(); }
 
   // The rank that waits, and the operation, for errors ("all-reduce of
   // gradient bucket 2").
