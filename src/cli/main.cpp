@@ -1,6 +1,7 @@
 // distsgd: distributed SGD over MPI. `distsgd train ...` under mpirun trains;
 // `distsgd compare ...` runs the comparison of methods (it starts mpirun
-// itself), `distsgd report DIR` redraws one; `distsgd info` says what it runs on.
+// itself), `distsgd report DIR` redraws one; `distsgd info` says what it runs on;
+// `distsgd calibrate` (under mpirun) measures the network for the simulator.
 #include <fmt/format.h>
 #include <torch/torch.h>
 
@@ -10,6 +11,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "cli/calibrate.hpp"
 #include "cli/compare_run.hpp"
 #include "cli/info.hpp"
 #include "cli/train_flags.hpp"
@@ -153,6 +155,8 @@ int main(int argc, char** argv) {
   auto* report =
       app.add_subcommand("report", "Redraw results.csv, figures and report.md of a comparison");
   report->add_option("dir", report_dir, "The --out directory of a distsgd compare")->required();
+  distsgd::cli::CalibrateOptions calibrate_options;
+  auto* calibrate = distsgd::cli::add_calibrate_command(app, calibrate_options);
 
   try {
     app.parse(argc, argv);
@@ -162,6 +166,7 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
   if (info->parsed()) return distsgd::cli::print_info();
+  if (calibrate->parsed()) return distsgd::cli::run_calibrate(calibrate_options, &argc, &argv);
   if (compare->parsed() || report->parsed()) {
     try {
       if (report->parsed()) return distsgd::cli::run_report(report_dir);
