@@ -14,10 +14,12 @@
 #include "cli/calibrate.hpp"
 #include "cli/compare_run.hpp"
 #include "cli/info.hpp"
+#include "cli/simulate_flags.hpp"
 #include "cli/train_flags.hpp"
 #include "comm/communicator.hpp"
 #include "core/errors.hpp"
 #include "core/stop_signal.hpp"
+#include "train/simulated_training.hpp"
 #include "train/trainer.hpp"
 
 namespace {
@@ -106,6 +108,31 @@ int run_train(const distsgd::TrainConfig& config, int* argc, char*** argv) {
   }
 }
 
+int run_simulate(const distsgd::TrainConfig& config, const distsgd::SimulateOptions& options) {
+  try {
+    config.validate();
+    const auto s = distsgd::run_simulation(config, options);
+    const auto accuracy = s.at("final_test_accuracy");
+    fmt::print(
+        "distsgd: simulated {} on {} node(s) ({} network): {}{:.1f} virtual s training, {:.0f} "
+        "samples/s; the simulator took {:.1f} s for {} events. Results: {}/summary.json\n",
+        config.algo, options.nodes, s.at("network").at("name").get<std::string>(),
+        accuracy.is_null() ? std::string()
+                           : fmt::format("test accuracy {:.4f} after {:.3g} epoch(s), ",
+                                         accuracy.get<double>(), s.at("epochs").get<double>()),
+        s.at("train_time_s").get<double>(), s.at("samples_per_s").get<double>(),
+        s.at("simulator").at("wall_s").get<double>(), s.at("simulator").at("events").get<int64_t>(),
+        config.log_dir);
+    return 0;
+  } catch (const distsgd::Error& error) {
+    print_error(0, 1, error.what());
+    return error.exit_code();
+  } catch (const std::exception& error) {
+    print_error(0, 1, error.what());
+    return 1;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -118,6 +145,14 @@ int main(int argc, char** argv) {
   distsgd::TrainConfig config;
   auto* train = app.add_subcommand("train", "Train a model with the chosen method on every rank");
   distsgd::cli::add_train_flags(*train, config);
+  distsgd::TrainConfig sim_config;
+  distsgd::SimulateOptions sim_options;
+  auto* simulate = app.add_subcommand(
+      "simulate",
+      "Run a method on a virtual cluster of --nodes nodes in this process (real model and data, "
+      "virtual time and network); every train flag applies");
+  distsgd::cli::add_train_flags(*simulate, sim_config);
+  distsgd::cli::add_simulate_flags(*simulate, sim_options);
   auto* info = app.add_subcommand("info", "Versions of LibTorch and MPI, threads and BLAS");
 
   distsgd::cli::CompareOptions compare_options;
@@ -167,6 +202,7 @@ int main(int argc, char** argv) {
   }
   if (info->parsed()) return distsgd::cli::print_info();
   if (calibrate->parsed()) return distsgd::cli::run_calibrate(calibrate_options, &argc, &argv);
+  if (simulate->parsed()) return run_simulate(sim_config, sim_options);
   if (compare->parsed() || report->parsed()) {
     try {
       if (report->parsed()) return distsgd::cli::run_report(report_dir);

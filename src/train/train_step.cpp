@@ -13,7 +13,7 @@
 #include "models/flat_parameters.hpp"
 #include "models/model.hpp"
 #include "train/checkpointer.hpp"
-#include "train/fault_injection.hpp"
+#include "core/fault_injection.hpp"
 #include "train/gradient_buckets.hpp"
 #include "train/lr_schedule.hpp"
 #include "train/run_clock.hpp"
@@ -27,6 +27,8 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+}  // namespace
+
 // Per-batch augmentation seed: a function of (seed, rank, step) only, so a
 // resumed run draws the same random crops and flips.
 uint64_t augment_seed(uint64_t seed, int rank, int64_t step) {
@@ -37,7 +39,6 @@ uint64_t augment_seed(uint64_t seed, int rank, int64_t step) {
   return x ^ (x >> 29);
 }
 
-}  // namespace
 
 TrainStep::TrainStep(StepParts parts)
     : parts_(std::move(parts)),

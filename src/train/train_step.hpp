@@ -34,6 +34,11 @@ class GradientBuckets;
 class LrSchedule;
 class RunClock;
 
+// The seed of the augmentation of `rank`'s batch at `step`: a function of
+// (seed, rank, step) only, so a resumed run, and the simulator, draw the
+// same random crops and flips.
+uint64_t augment_seed(uint64_t seed, int rank, int64_t step);
+
 // What a step works on; the run owns all of it.
 struct StepParts {
   const TrainConfig& config;

@@ -23,7 +23,7 @@
 #include "train/consistency.hpp"
 #include "train/evaluation.hpp"
 #include "train/evaluator.hpp"
-#include "train/fault_injection.hpp"
+#include "core/fault_injection.hpp"
 #include "train/gradient_buckets.hpp"
 #include "train/lr_schedule.hpp"
 #include "train/run_clock.hpp"

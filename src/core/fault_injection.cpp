@@ -1,4 +1,4 @@
-#include "train/fault_injection.hpp"
+#include "core/fault_injection.hpp"
 
 #include <algorithm>
 #include <chrono>

@@ -5,7 +5,7 @@
 
 #include <set>
 
-#include "train/fault_injection.hpp"
+#include "core/fault_injection.hpp"
 
 namespace distsgd {
 namespace {
