@@ -33,8 +33,11 @@ def load(directory):
 
 
 def evaluations(directory, name):
-    path = os.path.join(directory, "runs", name, "metrics.rank0.jsonl")
+    # A real run's rank 0 metrics, or a simulated run's (virtual times).
     points = []
+    path = os.path.join(directory, "runs", name, "metrics.rank0.jsonl")
+    if not os.path.exists(path):
+        path = os.path.join(directory, "runs", name, "metrics.sim.jsonl")
     if not os.path.exists(path):
         return points
     with open(path) as f:
@@ -113,6 +116,12 @@ def by_nodes(rows, value, ylabel, title, name, out, straggler=False):
         plt.close(fig)
         return []
     ax.set_xlabel("nodes (MPI ranks)")
+    nodes = sorted({int(r["nodes"]) for r in rows})
+    if nodes and nodes[-1] >= 8 * nodes[0]:
+        ax.set_xscale("log", base=2)
+    values = [float(r[value]) for r in rows if r["status"] == "ok" and r[value] not in ("", "0")]
+    if values and max(values) >= 100 * min(values):
+        ax.set_yscale("log")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
@@ -171,7 +180,12 @@ def readable(cell):
 
 def report(directory, manifest, rows, figures):
     columns = list(rows[0].keys()) if rows else []
-    lines = ["# distsgd comparison", "", "Produced by:", "", "    " + manifest.get("command", "?"), "",
+    simulated = manifest.get("simulated")
+    lines = ["# distsgd comparison" + (" (simulated)" if simulated else ""), "", "Produced by:", "",
+             "    " + manifest.get("command", "?"), "",
+             *(["Every run is simulated (`distsgd simulate`): times are virtual, the seconds the "
+                "modelled cluster would take; simulator flags: `" + (manifest.get("sim_flags") or "none") + "`.",
+                ""] if simulated else []),
              f"Launcher: `{manifest.get('launcher', '?')}`. Per-run logs: `runs/<name>/run.log`; "
              "`distsgd report DIR` redraws this report from the saved runs.", "",
              "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
@@ -191,6 +205,9 @@ def main():
     manifest, rows = load(directory)
     config = config_of(directory, manifest)
     where = f"{config.get('model', '?')} on {config.get('dataset', '?')}"
+    if manifest.get("simulated"):
+        # Simulated runs: virtual times on the simulator's network model.
+        where += " (simulated)" + (f"\n{manifest['sim_flags']}" if manifest.get("sim_flags") else "")
     figures = curves(directory, manifest, rows, config, directory)
     figures += by_nodes(rows, "samples_per_s", "samples/s (all workers)", f"{where}: throughput against nodes",
                         "throughput_vs_nodes.png", directory)

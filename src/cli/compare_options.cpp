@@ -10,6 +10,7 @@
 
 #include "algorithms/make_algorithm.hpp"
 #include "cli/compare_plan.hpp"
+#include "cli/simulate_flags.hpp"
 #include "cli/train_flags.hpp"
 #include "core/errors.hpp"
 
@@ -40,6 +41,33 @@ std::vector<std::string> CompareOptions::args_for(const std::string& algo) const
   return args;
 }
 
+std::vector<std::string> CompareOptions::sim_args() const {
+  std::vector<std::string> args;
+  std::istringstream words(sim_flags);
+  for (std::string word; words >> word;) args.push_back(word);
+  return args;
+}
+
+namespace {
+// The simulator's own flags, parsed as `distsgd simulate` would (ConfigError
+// for an unknown one or a bad value, before anything runs).
+void check_sim_args(std::vector<std::string> args) {
+  for (const auto& arg : args)
+    if (arg == "--nodes" || arg.rfind("--nodes=", 0) == 0)
+      throw ConfigError("compare: --sim-flags must not set --nodes (use compare's --nodes)");
+  CLI::App app("simulate");
+  SimulateOptions options;
+  add_simulate_flags(app, options);
+  args.insert(args.end(), {"--nodes", "1"});
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& error) {
+    throw ConfigError(fmt::format("compare: --sim-flags: {}", error.what()));
+  }
+}
+}  // namespace
+
 std::string CompareOptions::launcher() const {
   if (!mpirun.empty()) return mpirun + (hostfile.empty() ? "" : " --hostfile " + hostfile);
   // One host, possibly more ranks than cores; BLAS threads per rank pinned to 1.
@@ -69,6 +97,9 @@ void CompareOptions::validate() const {
       throw ConfigError("compare: " + arg + " is set by compare itself (use --algos and --out)");
   }
   parse_train_args(train_args);
+  if (!sim_flags.empty() && !simulate)
+    throw ConfigError("compare: --sim-flags needs --simulate");
+  if (simulate) check_sim_args(sim_args());
   if (!straggler.empty()) {
     TrainConfig probe;
     probe.straggler = straggler;

@@ -18,6 +18,8 @@ struct CompareOptions {
   std::vector<std::string>
       method_flags;  // "asgd=--momentum 0.5 --lr 0.15": extra flags of one method
   std::vector<std::string> train_args;  // any other `distsgd train` flag, for every run
+  bool simulate = false;  // runs of `distsgd simulate --nodes N` instead of mpirun jobs
+  std::string sim_flags;  // extra `distsgd simulate` flags (--network, --timing-only, ...)
   std::string command_line;             // how compare was called, for the report
 
   // Checks everything that can be checked before anything runs; throws
@@ -28,6 +30,8 @@ struct CompareOptions {
   std::map<std::string, std::string> flags_by_method() const;
   // The train flags of one method's runs: train_args and its --method-flags.
   std::vector<std::string> args_for(const std::string& algo) const;
+  // sim_flags split into words.
+  std::vector<std::string> sim_args() const;
   // The launcher with its flags, ready for "-np N <binary> train ...".
   std::string launcher() const;
 };

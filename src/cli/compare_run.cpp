@@ -86,7 +86,8 @@ const std::vector<std::string> kColumns = {"algo",
                                            "consensus_distance",
                                            "staleness_mean",
                                            "straggler",
-                                           "status"};
+                                           "status",
+                                           "simulated"};
 
 // results.csv from runs.json and each run's summary.json.
 std::vector<Json> write_results(const std::string& dir) {
@@ -103,7 +104,8 @@ std::vector<Json> write_results(const std::string& dir) {
                 {"nodes", run.at("nodes")},
                 {"repeat", run.at("repeat")},
                 {"straggler", run.at("straggler")},
-                {"status", run.at("status")}};
+                {"status", run.at("status")},
+                {"simulated", run.value("simulated", false) ? "yes" : "no"}};
     const auto summary_path = dir + "/runs/" + run.at("name").get<std::string>() + "/summary.json";
     if (run.at("status") == "ok") {
       const auto summary = read_json_file(summary_path);
@@ -163,15 +165,19 @@ int run_compare(const CompareOptions& options) {
   const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
   const std::string launcher = options.launcher();
   setenv("OPENBLAS_NUM_THREADS", "1", 0);
-  Json manifest = {
-      {"command", options.command_line}, {"launcher", launcher}, {"runs", Json::array()}};
+  Json manifest = {{"command", options.command_line},
+                   {"launcher", options.simulate ? "distsgd simulate" : launcher},
+                   {"simulated", options.simulate},
+                   {"sim_flags", options.sim_flags},
+                   {"runs", Json::array()}};
   const int total = static_cast<int>(std::count_if(
       runs.begin(), runs.end(), [](const PlannedRun& run) { return run.skip_reason.empty(); }));
   int done = 0, failed = 0;
   double spent_s = 0.0;
   for (const auto& run : runs) {
     Json entry = {{"name", run.name},     {"algo", run.algo},           {"nodes", run.nodes},
-                  {"repeat", run.repeat}, {"straggler", run.straggler}, {"seconds", nullptr}};
+                  {"repeat", run.repeat}, {"straggler", run.straggler}, {"seconds", nullptr},
+                  {"simulated", options.simulate}};
     const std::string run_dir = options.out + "/runs/" + run.name;
     if (!run.skip_reason.empty()) {
       entry["status"] = "skipped: " + run.skip_reason;
@@ -180,8 +186,12 @@ int run_compare(const CompareOptions& options) {
       std::filesystem::remove_all(run_dir);
       std::filesystem::create_directories(run_dir);
       std::string command =
-          fmt::format("{} -np {} {} train", launcher, run.nodes, shell_quote(self));
+          options.simulate
+              ? fmt::format("{} simulate --nodes {}", shell_quote(self), run.nodes)
+              : fmt::format("{} -np {} {} train", launcher, run.nodes, shell_quote(self));
       for (const auto& arg : run.train_args) command += fmt::format(" {}", shell_quote(arg));
+      if (options.simulate)
+        for (const auto& arg : options.sim_args()) command += fmt::format(" {}", shell_quote(arg));
       command += fmt::format(" --log-dir {} > {} 2>&1", shell_quote(run_dir),
                              shell_quote(run_dir + "/run.log"));
       entry["command"] = command;
@@ -201,9 +211,12 @@ int run_compare(const CompareOptions& options) {
       if (code == 0 && std::filesystem::exists(run_dir + "/summary.json")) {
         entry["status"] = "ok";
         const auto summary = read_json_file(run_dir + "/summary.json");
-        fmt::print("      done in {:.0f} s: test accuracy {:.4f}, {:.0f} samples/s\n", seconds,
-                   summary.at("final_test_accuracy").get<double>(),
-                   summary.at("samples_per_s").get<double>());
+        const auto& accuracy = summary.at("final_test_accuracy");
+        fmt::print("      done in {:.0f} s: {}{:.0f} samples/s{}\n", seconds,
+                   accuracy.is_null() ? std::string()
+                                      : fmt::format("test accuracy {:.4f}, ", accuracy.get<double>()),
+                   summary.at("samples_per_s").get<double>(),
+                   options.simulate ? " (simulated, virtual time)" : "");
       } else {
         ++failed;
         entry["status"] =

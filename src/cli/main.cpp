@@ -185,6 +185,12 @@ int main(int argc, char** argv) {
       "--method-flags", compare_options.method_flags,
       "METHOD=FLAGS: extra train flags for one method, e.g. 'asgd=--momentum 0.5 --lr 0.15' "
       "(repeatable)");
+  compare->add_flag("--simulate", compare_options.simulate,
+                    "Run each configuration in the cluster simulator (distsgd simulate) instead "
+                    "of mpirun: node counts beyond this machine");
+  compare->add_option("--sim-flags", compare_options.sim_flags,
+                      "Flags for every simulated run, e.g. \"--network 10gbe --timing-only "
+                      "--compute-ms 30\"");
   compare->allow_extras();
   std::string report_dir;
   auto* report =

@@ -96,3 +96,42 @@ TEST(SimulateE2e, TimingOnlyRunsAModelTooLargeToTrainHereAtScale) {
 
 }  // namespace
 }  // namespace distsgd::testing
+
+namespace distsgd::testing {
+namespace {
+
+TEST(SimulateE2e, CompareSimulateRunsEveryConfigurationAndMarksItSimulated) {
+  const auto dir = make_temp_dir("sim-compare");
+  const auto result = run_distsgd(
+      0, fmt::format("compare --simulate --sim-flags '--network 10gbe --compute-ms 10' "
+                     "--nodes 2,16 --algos allreduce,asgd,gossip-push --model mlp --max-steps 12 "
+                     "--eval-samples 500 --method-flags 'asgd=--momentum 0 --lr 0.02' --out {}",
+                     dir));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const auto manifest = read_json(dir + "/runs.json");
+  EXPECT_TRUE(manifest.at("simulated").get<bool>());
+  ASSERT_EQ(manifest.at("runs").size(), 6u);
+  for (const auto& run : manifest.at("runs")) {
+    EXPECT_EQ(run.at("status"), "ok") << run.dump();
+    const auto summary = read_json(fmt::format("{}/runs/{}/summary.json", dir,
+                                               run.at("name").get<std::string>()));
+    EXPECT_TRUE(summary.at("simulated").get<bool>());
+    EXPECT_EQ(summary.at("nodes"), run.at("nodes"));
+  }
+  const auto csv = run_shell(fmt::format("cat {}/results.csv", dir), 10).output;
+  EXPECT_NE(csv.find(",simulated\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",yes\n"), std::string::npos) << csv;
+  const auto report = run_shell(fmt::format("cat {}/report.md", dir), 10).output;
+  EXPECT_NE(report.find("(simulated)"), std::string::npos);
+  EXPECT_NE(report.find("virtual"), std::string::npos);
+
+  const auto bad = run_distsgd(
+      0, fmt::format("compare --simulate --sim-flags '--network 3gbe-ish --nodez 2' --nodes 2 "
+                     "--algos allreduce --out {}/bad",
+                     dir));
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("--sim-flags"), std::string::npos) << bad.output;
+}
+
+}  // namespace
+}  // namespace distsgd::testing
