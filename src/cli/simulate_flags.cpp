@@ -23,6 +23,8 @@ void add_simulate_flags(CLI::App& command, SimulateOptions& options) {
                      "The nodes share this many cores (to predict an oversubscribed real run)");
   command.add_flag("--timing-only", options.timing_only,
                    "No gradients: times and throughput only, any model at any scale");
+  command.add_flag("--stop-at-target", options.stop_at_target,
+                   "End the run at the first evaluation that reaches --target-accuracy");
   command.add_flag("!--no-link-queues", options.link_queues,
                    "Messages never wait for a busy link (for the model's ablation)");
   command.add_flag("!--no-overlap", options.overlap,

@@ -94,7 +94,8 @@ void add_train_flags(CLI::App& app, TrainConfig& c) {
       ->capture_default_str()
       ->group("Optimisation");
   app.add_option("--lr-scaling", c.lr_scaling,
-                 "none | linear (learning rate times the number of workers)")
+                 "none | linear | sqrt | inverse (learning rate times the number of workers, its "
+                 "square root, or divided by it)")
       ->capture_default_str()
       ->group("Optimisation");
   app.add_option("--max-steps", c.max_steps, "Stop after this many steps per worker (benchmarks)")

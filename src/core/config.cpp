@@ -150,8 +150,9 @@ void TrainConfig::validate() const {
   }
   require(std::isfinite(warmup_epochs) && warmup_epochs >= 0,
           "--warmup-epochs must be a finite number >= 0");
-  require(lr_scaling == "none" || lr_scaling == "linear",
-          "--lr-scaling must be none or linear (got " + lr_scaling + ")");
+  require(lr_scaling == "none" || lr_scaling == "linear" || lr_scaling == "sqrt" ||
+              lr_scaling == "inverse",
+          "--lr-scaling must be none, linear, sqrt or inverse (got " + lr_scaling + ")");
   require(!max_steps || *max_steps >= 1, "--max-steps must be at least 1");
   require(eval_every >= 0, "--eval-every must be >= 0");
   require(eval_batch_size >= 1, "--eval-batch-size must be at least 1");

@@ -39,6 +39,12 @@ void Cluster::gradient(int worker, int64_t step, std::span<const float> params,
   accuracy_ema_ += weight * (figures.accuracy - accuracy_ema_);
 }
 
+bool Cluster::evaluation_due(int64_t steps) const {
+  if (steps >= settings_.total_steps) return false;
+  const int64_t every = config().eval_every > 0 ? config().eval_every : settings_.steps_per_epoch;
+  return steps % every == 0;
+}
+
 void Cluster::step_done(int worker) {
   auto& node = times(worker);
   auto& last = last_step_end_[static_cast<std::size_t>(worker)];

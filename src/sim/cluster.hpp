@@ -40,6 +40,7 @@ struct SimSettings {
   int64_t steps_per_epoch = 1;           // per worker
   int64_t total_steps = 1;               // per worker (epochs, or --max-steps)
   bool timing_only = false;
+  bool stop_at_target = false;  // end the run at the first evaluation that reaches the target
   // The model: floats of parameters and statistics, and the gradient buckets
   // of all-reduce in launch (backward) order.
   int64_t numel = 0;
@@ -97,12 +98,16 @@ class Cluster {
     return intervals_[static_cast<std::size_t>(worker)];
   }
 
-  // Called by a driver when an evaluation is due after `epoch` (counted from
-  // 0) has ended: for synchronous methods and gossip once every node has
-  // ended it, for the parameter-server methods when worker 0 has.
-  std::function<void(int64_t epoch)> on_epoch_end;
-  void epoch_ended(int64_t epoch) {
-    if (on_epoch_end) on_epoch_end(epoch);
+  // Whether an evaluation is due once a worker has taken `steps` steps: every
+  // --eval-every steps, or at epoch ends when it is 0 (as the engine's
+  // trainer), never at the last step (the run's final evaluation follows it).
+  bool evaluation_due(int64_t steps) const;
+  // Called by a driver when an evaluation is due: for synchronous methods and
+  // gossip once every node has reached it, for the parameter-server methods
+  // when worker 0 has.
+  std::function<void()> on_evaluation;
+  void evaluation_point() {
+    if (on_evaluation) on_evaluation();
   }
 
   // The moving averages of the training loss and accuracy (over every step).

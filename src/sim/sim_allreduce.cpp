@@ -75,10 +75,7 @@ void SimAllReduce::step() {
   cluster_.events().at(end, [this] {
     for (int node = 0; node < nodes_; ++node) cluster_.step_done(node);
     const auto& settings = cluster_.settings();
-    if (step_ % settings.steps_per_epoch == 0) {
-      average_buffers();
-      cluster_.epoch_ended(step_ / settings.steps_per_epoch - 1);
-    }
+    if (cluster_.evaluation_due(step_)) cluster_.evaluation_point();
     if (step_ < settings.total_steps) step();
   });
 }

@@ -143,14 +143,14 @@ void SimGossip::complete_step(int i) {
   cluster_.step_done(i);
   ++node.step;
   const auto& settings = cluster_.settings();
-  if (node.step % settings.steps_per_epoch == 0 && node.step < settings.total_steps) {
+  if (cluster_.evaluation_due(node.step)) {
     at_meeting(i);
     return;
   }
   if (node.step < settings.total_steps) begin_step(i);
 }
 
-// The epoch-end evaluation: a collective of every node.
+// An evaluation (every --eval-every steps, or at epoch ends): a collective of every node.
 void SimGossip::at_meeting(int i) {
   waiting_.push_back(i);
   cluster_.times(i).wait_s -= cluster_.now();  // plus the time the meeting ends, below
@@ -158,8 +158,7 @@ void SimGossip::at_meeting(int i) {
   const double now = cluster_.now();
   for (int node : waiting_) cluster_.times(node).wait_s += now;
   waiting_.clear();
-  const int64_t epoch = nodes_.front().step / cluster_.settings().steps_per_epoch - 1;
-  cluster_.epoch_ended(epoch);
+  cluster_.evaluation_point();
   for (int node = 0; node < static_cast<int>(nodes_.size()); ++node) begin_step(node);
 }
 

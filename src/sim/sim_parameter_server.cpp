@@ -84,8 +84,7 @@ void SimParameterServer::complete_step(int w) {
   cluster_.step_done(w);
   ++worker.step;
   const auto& settings = cluster_.settings();
-  if (w == 0 && worker.step % settings.steps_per_epoch == 0)
-    cluster_.epoch_ended(worker.step / settings.steps_per_epoch - 1);
+  if (w == 0 && cluster_.evaluation_due(worker.step)) cluster_.evaluation_point();
   if (worker.step < settings.total_steps)
     begin_step(w);
   else

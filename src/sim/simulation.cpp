@@ -36,7 +36,7 @@ SimOutcome simulate(const SimSettings& settings, GradientSource* source,
   SimOutcome outcome;
   std::optional<double> time_to_target, epochs_to_target;
   double best = 0.0;
-  auto evaluate = [&](int64_t epoch, bool final) {
+  auto evaluate = [&](bool final) {
     if (!cluster.real()) return nlohmann::json();
     auto target = method->evaluation_target();
     const auto figures = cluster.source().evaluate(target.params, target.buffers);
@@ -44,7 +44,7 @@ SimOutcome simulate(const SimSettings& settings, GradientSource* source,
                           static_cast<double>(method->workers() * settings.steps_per_epoch);
     nlohmann::json entry = {{"type", "eval"},
                             {"simulated", true},
-                            {"epoch", epoch + 1},
+                            {"epoch", static_cast<int64_t>(std::ceil(epochs - 1e-9))},
                             {"epochs", epochs},
                             {"virtual_s", cluster.now()},
                             {"train_time_s", cluster.now()},
@@ -63,15 +63,16 @@ SimOutcome simulate(const SimSettings& settings, GradientSource* source,
     if (record) record(entry);
     return entry;
   };
-  const int64_t last_epoch = (settings.total_steps - 1) / settings.steps_per_epoch;
-  cluster.on_epoch_end = [&](int64_t epoch) {
-    if (epoch < last_epoch) evaluate(epoch, false);
-  };
+  cluster.on_evaluation = [&] { evaluate(false); };
   method->start();
-  cluster.events().run_all();
+  const bool stop_at_target = settings.stop_at_target && config.target_accuracy;
+  while (!(stop_at_target && time_to_target) && cluster.events().run_next()) {
+  }
   const int workers = method->workers();
   double makespan = 0.0;
-  for (int w = 0; w < workers; ++w) {
+  const bool stopped = stop_at_target && time_to_target.has_value();
+  if (stopped) makespan = cluster.now();
+  for (int w = 0; w < workers && !stopped; ++w) {
     const auto& node = cluster.all_times()[static_cast<std::size_t>(w)];
     if (node.finished_s < 0)
       throw RuntimeFailure(fmt::format(
@@ -80,7 +81,7 @@ SimOutcome simulate(const SimSettings& settings, GradientSource* source,
           w, node.steps, settings.total_steps));
     makespan = std::max(makespan, node.finished_s);
   }
-  const auto final_eval = evaluate(last_epoch, true);
+  const auto final_eval = stopped ? outcome.evaluations.back() : evaluate(true);
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
   std::vector<double> compute, comm, wait, medians;
@@ -102,8 +103,10 @@ SimOutcome simulate(const SimSettings& settings, GradientSource* source,
       {"nodes", settings.nodes},
       {"workers", workers},
       {"servers", settings.nodes - workers},
-      {"epochs", static_cast<double>(settings.total_steps) / static_cast<double>(settings.steps_per_epoch)},
-      {"steps", settings.total_steps},
+      {"epochs", static_cast<double>(cluster.steps()) /
+                     static_cast<double>(workers * settings.steps_per_epoch)},
+      {"steps", cluster.steps() / workers},
+      {"stopped_at_target", stopped},
       {"train_time_s", makespan},
       {"samples_per_s", makespan > 0 ? samples / makespan : 0.0},
       {"step_time_median_s", median(medians)},

@@ -6,9 +6,21 @@
 
 namespace distsgd {
 
+namespace {
+// --lr-scaling: linear (Goyal et al. 2017) for synchronous methods' larger
+// global batch; sqrt (Krizhevsky 2014) a gentler one; inverse, lr / workers,
+// for ASGD, whose updates arrive about `workers` versions stale.
+double scaling(const std::string& rule, int workers) {
+  if (rule == "linear") return workers;
+  if (rule == "sqrt") return std::sqrt(static_cast<double>(workers));
+  if (rule == "inverse") return 1.0 / workers;
+  return 1.0;
+}
+}  // namespace
+
 LrSchedule::LrSchedule(const TrainConfig& config, int workers, int64_t steps_per_epoch)
     : config_(config),
-      base_(config.lr * (config.lr_scaling == "linear" ? workers : 1)),
+      base_(config.lr * scaling(config.lr_scaling, workers)),
       steps_per_epoch_(std::max<int64_t>(1, steps_per_epoch)) {}
 
 double LrSchedule::at(int64_t step) const {

@@ -161,6 +161,9 @@ nlohmann::json run_simulation(const TrainConfig& config, const SimulateOptions& 
   settings.link_queues = options.link_queues;
   settings.overlap = options.overlap;
   settings.timing_only = options.timing_only;
+  settings.stop_at_target = options.stop_at_target;
+  if (options.stop_at_target && !config.target_accuracy)
+    throw ConfigError("--stop-at-target needs --target-accuracy");
   settings.compute.jitter_sigma = options.compute_jitter;
   settings.compute.stragglers = options.stragglers;
   const int workers = sim::workers_of(config, options.nodes);

@@ -26,6 +26,7 @@ struct SimulateOptions {
   bool link_queues = true;
   bool overlap = true;
   bool stragglers = true;
+  bool stop_at_target = false;
 };
 
 // ConfigError for a bad option (named); returns the summary (also written).

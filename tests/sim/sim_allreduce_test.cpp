@@ -70,3 +70,27 @@ TEST(SimAllReduce, TheSlowestNodeSetsThePaceAndTheOthersWait) {
 
 }  // namespace
 }  // namespace distsgd::sim
+
+namespace distsgd::sim {
+namespace {
+
+TEST(Simulation, EvaluatesEveryEvalEveryStepsAndCanStopAtTheTarget) {
+  auto settings = testing::settings_for("allreduce", 2, 4, 200);
+  settings.config.eval_every = 5;
+  testing::QuadraticSource source(4);
+  const auto full = simulate(settings, &source, [](int64_t) { return 0.1; });
+  EXPECT_EQ(full.evaluations.size(), 200u / 5u);  // 39 on the way and the final one
+  settings.config.target_accuracy = 0.7;
+  settings.stop_at_target = true;
+  testing::QuadraticSource again(4);
+  const auto stopped = simulate(settings, &again, [](int64_t) { return 0.1; });
+  const auto& s = stopped.summary;
+  ASSERT_TRUE(s.at("stopped_at_target").get<bool>());
+  EXPECT_LT(s.at("steps").get<int64_t>(), 200);
+  EXPECT_EQ(s.at("steps").get<int64_t>() % 5, 0);
+  EXPECT_DOUBLE_EQ(s.at("time_to_target_s").get<double>(), s.at("train_time_s").get<double>());
+  EXPECT_GE(s.at("final_test_accuracy").get<double>(), 0.7);
+}
+
+}  // namespace
+}  // namespace distsgd::sim

@@ -124,6 +124,16 @@ TEST(LrSchedule, LinearScalingMultipliesByWorkers) {
   EXPECT_DOUBLE_EQ(unscaled.at(0), 0.1);
 }
 
+TEST(LrSchedule, SqrtAndInverseScaling) {
+  TrainConfig c = schedule_config();
+  c.lr_scaling = "sqrt";
+  EXPECT_DOUBLE_EQ(LrSchedule(c, 16, 10).base(), 0.4);
+  c.lr_scaling = "inverse";
+  EXPECT_DOUBLE_EQ(LrSchedule(c, 4, 10).base(), 0.025);
+  c.lr_scaling = "cubic";
+  EXPECT_THROW(c.validate(), ConfigError);
+}
+
 TEST(LrSchedule, ZeroStepsPerEpochDoesNotDivideByZero) {
   const LrSchedule schedule(schedule_config(), 1, 0);
   EXPECT_TRUE(std::isfinite(schedule.at(0)));
