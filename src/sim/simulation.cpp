@@ -91,8 +91,8 @@ SimOutcome simulate(const SimSettings& settings, GradientSource* source,
     wait.push_back(node.wait_s);
   }
   for (int w = 0; w < workers; ++w) medians.push_back(median(cluster.step_intervals(w)));
-  const double samples = static_cast<double>(workers) * static_cast<double>(settings.total_steps) *
-                         static_cast<double>(config.batch_size);
+  const double samples =
+      static_cast<double>(cluster.steps()) * static_cast<double>(config.batch_size);
   auto method_figures = method->summary();
   nlohmann::json summary = {
       {"simulated", true},

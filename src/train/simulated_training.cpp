@@ -153,6 +153,17 @@ nlohmann::json run_simulation(const TrainConfig& config, const SimulateOptions& 
     throw ConfigError(fmt::format("--compute-jitter {}: must be >= 0", options.compute_jitter));
   if (options.host_cores && *options.host_cores < 1)
     throw ConfigError(fmt::format("--host-cores {}: at least 1", *options.host_cores));
+  // Train flags of things the simulator does not model: refused, not ignored.
+  for (const auto& [set, flag] : std::vector<std::pair<bool, const char*>>{
+           {!config.leave_early.empty(), "--leave-early"},
+           {!config.inject_nan.empty(), "--inject-nan"},
+           {!config.resume.empty(), "--resume"},
+           {config.stop_after_epoch.has_value(), "--stop-after-epoch"},
+           {config.survive_worker_loss, "--survive-worker-loss"},
+           {config.nan_policy != "stop", "--nan-policy skip"},
+           {config.device != "cpu", "--device cuda"}})
+    if (set)
+      throw ConfigError(fmt::format("{}: not modelled by the simulator (docs/simulator.md)", flag));
   sim::SimSettings settings;
   settings.config = config;
   settings.nodes = options.nodes;

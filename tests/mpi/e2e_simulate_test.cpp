@@ -70,7 +70,10 @@ TEST(SimulateE2e, BadSimulatorFlagsAreRefusedByName) {
            {"--nodes 4 --allreduce butterfly", "butterfly"},
            {"--nodes 0", "--nodes 0"},
            {"--nodes 1 --algo asgd", "server"},
-           {"--nodes 4 --compute-ms -3", "--compute-ms"}}) {
+           {"--nodes 4 --compute-ms -3", "--compute-ms"},
+           {"--nodes 4 --leave-early 1:5", "--leave-early: not modelled"},
+           {"--nodes 4 --stop-at-target", "--target-accuracy"},
+           {"--nodes 4 --network /nonexistent/cal.json", "cal.json"}}) {
     const auto result = run_distsgd(
         0, fmt::format("simulate --model mlp --max-steps 2 --quiet {} --log-dir {}", flags, dir));
     EXPECT_NE(result.exit_code, 0) << flags;

@@ -90,6 +90,9 @@ TEST(Simulation, EvaluatesEveryEvalEveryStepsAndCanStopAtTheTarget) {
   EXPECT_EQ(s.at("steps").get<int64_t>() % 5, 0);
   EXPECT_DOUBLE_EQ(s.at("time_to_target_s").get<double>(), s.at("train_time_s").get<double>());
   EXPECT_GE(s.at("final_test_accuracy").get<double>(), 0.7);
+  // Throughput counts the samples trained before the stop.
+  EXPECT_NEAR(s.at("samples_per_s").get<double>(),
+              full.summary.at("samples_per_s").get<double>(), 1e-6);
 }
 
 }  // namespace
