@@ -5,7 +5,7 @@ JOBS ?= 2
 MPIRUN = mpirun --allow-run-as-root --oversubscribe --bind-to none
 export OPENBLAS_NUM_THREADS = 1
 
-.PHONY: deps configure build demo test bench clean
+.PHONY: deps configure build demo test bench validate clean
 
 deps:
 	@scripts/install-deps.sh
@@ -37,6 +37,13 @@ bench: build
 	$(MPIRUN) -np 2 $(BUILD)/bench/bench_step_time
 	$(BUILD)/bench/bench_ps_throughput
 	$(BUILD)/bench/bench_gossip_traffic
+
+# The simulator's validation (docs/simulator.md, "Validation"): real runs
+# against `distsgd simulate`, side by side, every row in runs/validation/
+# validation.csv. The throttled-network part needs root (network namespaces).
+validate: deps configure
+	cmake --build $(BUILD) -j$(JOBS) --target distsgd
+	python3 bench/validate_simulator.py --distsgd $(BUILD)/distsgd --out runs/validation
 
 clean:
 	rm -rf $(BUILD)

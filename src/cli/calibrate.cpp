@@ -12,6 +12,7 @@
 #include "comm/communicator.hpp"
 #include "core/atomic_file.hpp"
 #include "core/errors.hpp"
+#include "sim/allreduce_prediction.hpp"
 #include "sim/calibration_fit.hpp"
 
 namespace distsgd::cli {
@@ -168,14 +169,29 @@ void print_table(const sim::Calibration& calibration, const sim::NetworkProfile&
   }
 }
 
-void write_calibration(const std::string& out, const sim::Calibration& calibration) {
+// Each measured all-reduce next to what the simulator predicts for it from the
+// fitted ping-pong lines: how far the model is off before any training runs.
+void print_predictions(const std::vector<sim::AllreducePrediction>& predictions) {
+  fmt::print("all-reduce measured against the fitted profile's prediction (error: predicted - "
+             "measured, in % of measured)\n");
+  fmt::print("{:>5}  {:>10}  {:>11}  {:>11}  {:>8}  {:>16}  {:>11}  {:>8}\n", "ranks", "size",
+             "measured s", "ring s", "ring %", "best", "best s", "best %");
+  for (const auto& p : predictions)
+    fmt::print("{:>5}  {:>10}  {:>11}  {:>11}  {:>+8.1f}  {:>16}  {:>11}  {:>+8.1f}\n", p.ranks,
+               sim::bytes_label(p.bytes), seconds_label(p.measured_s), seconds_label(p.ring_s),
+               sim::error_percent(p.ring_s, p.measured_s),
+               sim::allreduce_algorithm_name(p.best), seconds_label(p.best_s),
+               sim::error_percent(p.best_s, p.measured_s));
+}
+
+void write_calibration(const std::string& out, const nlohmann::json& calibration) {
   const auto parent = std::filesystem::path(out).parent_path();
   std::error_code error;
   if (!parent.empty() && !std::filesystem::create_directories(parent, error) && error)
     throw RuntimeFailure(
         fmt::format("cannot write the calibration file '{}': cannot create '{}' ({})", out,
                     parent.string(), error.message()));
-  write_file_atomically(out, calibration_to_json(calibration).dump(2) + "\n");
+  write_file_atomically(out, calibration.dump(2) + "\n");
 }
 
 void calibrate(comm::Communicator& world, const CalibrateOptions& options) {
@@ -190,7 +206,12 @@ void calibrate(comm::Communicator& world, const CalibrateOptions& options) {
   calibration.ranges = sim::fit_ranges(calibration.pingpong, usable_boundaries(sizes));
   const sim::NetworkProfile fitted("calibration", calibration.ranges, "measured");
   print_table(calibration, fitted, options.repeat);
-  write_calibration(options.out, calibration);
+  const auto predictions = sim::predict_allreduce(calibration.allreduce, fitted);
+  print_predictions(predictions);
+  // The predictions go into the file too (a field readers ignore: the format is unchanged).
+  auto file = calibration_to_json(calibration);
+  sim::add_predictions(file, predictions);
+  write_calibration(options.out, file);
   fmt::print("wrote {} ({} ranges)\n", options.out, calibration.ranges.size());
   std::fflush(stdout);
 }

@@ -9,7 +9,9 @@
 //    "mpi": "Open MPI v4.1.4 ...",       // the library measured
 //    "ranges": [{"max_bytes": x | null (infinite), "latency_s": .., "bandwidth_Bps": ..}],
 //    "pingpong": [[bytes, seconds], ...],            // one-way: half a round trip
-//    "allreduce": [{"ranks": n, "points": [[bytes, seconds], ...]}, ...]}
+//    "allreduce": [{"ranks": n, "points": [[bytes, seconds], ...],
+//                   "predicted": [...]}, ...]}  // written by calibrate, not read:
+//                                               // sim/allreduce_prediction.hpp
 // Other fields are ignored (room for additions without a new version).
 #include <nlohmann/json.hpp>
 #include <string>
