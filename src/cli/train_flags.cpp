@@ -1,6 +1,20 @@
 #include "cli/train_flags.hpp"
 
+#include <string>
+
+#include "models/model.hpp"
+
 namespace distsgd::cli {
+namespace {
+
+// From the model registry, so the help cannot fall behind make_model().
+std::string model_help() {
+  std::string names;
+  for (const auto& name : models::model_names()) names += (names.empty() ? "" : " | ") + name;
+  return "Network: " + names;
+}
+
+}  // namespace
 
 void add_train_flags(CLI::App& app, TrainConfig& c) {
   app.add_option("--algo", c.algo,
@@ -46,9 +60,7 @@ void add_train_flags(CLI::App& app, TrainConfig& c) {
       ->capture_default_str()
       ->group("Method");
 
-  app.add_option("--model", c.model, "Network: mlp | cnn | resnet20 | resnet18")
-      ->capture_default_str()
-      ->group("Model and data");
+  app.add_option("--model", c.model, model_help())->capture_default_str()->group("Model and data");
   app.add_option(
          "--dataset", c.dataset,
          "fashion-mnist | mnist-idx (needs --data-dir) | cifar10 (needs --data-dir) | synthetic")

@@ -23,12 +23,7 @@ BasicBlockImpl::BasicBlockImpl(int64_t in_channels, int64_t out_channels, int64_
       reshapes_(stride != 1 || in_channels != out_channels) {
   if (!reshapes_) return;
   if (shortcut == Shortcut::kProjection) {
-    downsample_ = register_module(
-        "downsample",
-        torch::nn::Sequential(
-            torch::nn::Conv2d(
-                torch::nn::Conv2dOptions(in_channels, out_channels, 1).stride(stride).bias(false)),
-            torch::nn::BatchNorm2d(out_channels)));
+    downsample_ = register_module("downsample", make_projection(in_channels, out_channels, stride));
   } else {
     // Split the extra channels evenly, as the reference CIFAR implementations do
     // (planes/4 on each side when the width doubles).
@@ -50,16 +45,6 @@ torch::Tensor BasicBlockImpl::forward(torch::Tensor x) {
   auto out = torch::relu(bn1_(conv1_(x)));
   out = bn2_(conv2_(out));
   return torch::relu(out + shortcut(x));
-}
-
-torch::nn::Sequential make_stage(int64_t in_channels, int64_t out_channels, int64_t blocks,
-                                 int64_t stride, Shortcut shortcut) {
-  torch::nn::Sequential stage;
-  stage->push_back(BasicBlock(in_channels, out_channels, stride, shortcut));
-  for (int64_t i = 1; i < blocks; ++i) {
-    stage->push_back(BasicBlock(out_channels, out_channels, 1, shortcut));
-  }
-  return stage;
 }
 
 }  // namespace distsgd::models

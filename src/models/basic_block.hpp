@@ -1,7 +1,9 @@
 #pragma once
 // The basic residual block of He et al. 2016: two 3x3 convolutions with batch
 // norm, added to a shortcut. resnet20 and resnet18 share it and differ only in
-// the shortcut a block takes when it changes width or resolution.
+// the shortcut a block takes when it changes width or resolution. Its output
+// has out_channels channels (expansion 1); the batch norms start at weight 1,
+// as torchvision's default (no zero-init of the last one).
 #include <torch/nn/module.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/sequential.h>
@@ -11,16 +13,9 @@
 
 #include <cstdint>
 
-namespace distsgd::models {
+#include "models/shortcut.hpp"
 
-enum class Shortcut {
-  // Option A of the paper: subsample by the stride and pad the new channels
-  // with zeros. No parameters; what the CIFAR ResNets (resnet20) use.
-  kZeroPad,
-  // Option B: a 1x1 convolution with the stride, then batch norm. What
-  // torchvision's ResNet-18 uses (its "downsample").
-  kProjection,
-};
+namespace distsgd::models {
 
 class BasicBlockImpl : public torch::nn::Module {
  public:
@@ -41,10 +36,5 @@ class BasicBlockImpl : public torch::nn::Module {
   bool reshapes_;  // whether the output differs from the input in channels or size
 };
 TORCH_MODULE(BasicBlock);
-
-// One stage of a ResNet: `blocks` blocks, the first of which takes the stride
-// and the change of width.
-torch::nn::Sequential make_stage(int64_t in_channels, int64_t out_channels, int64_t blocks,
-                                 int64_t stride, Shortcut shortcut);
 
 }  // namespace distsgd::models

@@ -21,6 +21,7 @@ constexpr std::pair<const char*, Factory> kModels[] = {
     {"cnn", make_cnn},
     {"resnet20", make_resnet20},
     {"resnet18", make_resnet18},
+    {"resnet50", make_resnet50},
 };
 
 std::string joined_names() {

@@ -17,13 +17,15 @@ class Model : public torch::nn::Module {
   virtual torch::Tensor forward(torch::Tensor inputs) = 0;
 };
 
-// Builds `name` (mlp | cnn | resnet20 | resnet18) for inputs of `shape` and
+// Builds `name` (one of model_names()) for inputs of `shape` and
 // `num_classes` outputs, with Kaiming initialisation drawn from torch's global
 // generator (seed it first for reproducible weights). An unknown name, or a
 // shape the model cannot take, throws ConfigError.
 std::shared_ptr<Model> make_model(const std::string& name, const data::SampleShape& shape,
                                   int64_t num_classes);
 
+// mlp, cnn, resnet20, resnet18, resnet50: the names make_model() takes, in the
+// order --model's help lists them.
 std::vector<std::string> model_names();
 
 }  // namespace distsgd::models

@@ -14,5 +14,6 @@ std::shared_ptr<Model> make_mlp(const data::SampleShape& shape, int64_t num_clas
 std::shared_ptr<Model> make_cnn(const data::SampleShape& shape, int64_t num_classes);
 std::shared_ptr<Model> make_resnet20(const data::SampleShape& shape, int64_t num_classes);
 std::shared_ptr<Model> make_resnet18(const data::SampleShape& shape, int64_t num_classes);
+std::shared_ptr<Model> make_resnet50(const data::SampleShape& shape, int64_t num_classes);
 
 }  // namespace distsgd::models

@@ -14,7 +14,7 @@ namespace {
 
 std::vector<torch::Tensor> initial_parameters(const std::string& name, uint64_t seed) {
   torch::manual_seed(seed);
-  // Small inputs keep resnet18 cheap; its init does not depend on them beyond the stem.
+  // Small inputs keep the resnets cheap; their init does not depend on them beyond the stem.
   auto model =
       make_model(name, name == "mlp" || name == "cnn" ? test_util::kMnist : test_util::kCifar, 10);
   std::vector<torch::Tensor> out;
@@ -47,7 +47,7 @@ TEST_P(Determinism, DifferentSeedDifferentWeights) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllModels, Determinism,
-                         ::testing::Values("mlp", "cnn", "resnet20", "resnet18"));
+                         ::testing::Values("mlp", "cnn", "resnet20", "resnet18", "resnet50"));
 
 }  // namespace
 }  // namespace distsgd::models

@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/errors.hpp"
 #include "models/basic_block.hpp"
+#include "models/bottleneck_block.hpp"
 #include "models/model.hpp"
 #include "models/model_test_util.hpp"
 
@@ -22,8 +24,9 @@ std::vector<std::string> parameter_names(const Model& model) {
   return names;
 }
 
-TEST(ModelNames, ListsTheFourModels) {
-  EXPECT_EQ(model_names(), (std::vector<std::string>{"mlp", "cnn", "resnet20", "resnet18"}));
+TEST(ModelNames, ListsTheFiveModels) {
+  EXPECT_EQ(model_names(),
+            (std::vector<std::string>{"mlp", "cnn", "resnet20", "resnet18", "resnet50"}));
 }
 
 TEST(MakeModel, EveryListedNameBuilds) {
@@ -81,6 +84,62 @@ TEST(MakeModel, ResNet18HasTorchvisionProjectionShortcuts) {
   EXPECT_FALSE(has("layer2.1.downsample.0.weight"));
 }
 
+TEST(MakeModel, ResNet50HasTorchvisionBottlenecks) {
+  torch::manual_seed(0);
+  auto model = make_model("resnet50", test_util::kImageNet, 1000);
+  const auto names = parameter_names(*model);
+  auto has = [&](const std::string& n) {
+    return std::find(names.begin(), names.end(), n) != names.end();
+  };
+  EXPECT_EQ(names.front(), "conv1.weight");
+  EXPECT_EQ(names.back(), "fc.bias");
+  EXPECT_EQ(names[3], "layer1.0.conv1.weight");
+  // Each stage's first block projects (layer1's too: 64 -> 256 channels), the
+  // others are identities; 3, 4, 6 and 3 blocks.
+  const std::pair<int, int> stages[] = {{1, 3}, {2, 4}, {3, 6}, {4, 3}};  // (stage, blocks)
+  for (const auto& [stage, blocks] : stages) {
+    const std::string prefix = "layer" + std::to_string(stage) + ".";
+    EXPECT_TRUE(has(prefix + "0.downsample.0.weight")) << stage;
+    EXPECT_TRUE(has(prefix + "0.downsample.1.weight")) << stage;
+    EXPECT_FALSE(has(prefix + "1.downsample.0.weight")) << stage;
+    EXPECT_TRUE(has(prefix + std::to_string(blocks - 1) + ".bn3.weight")) << stage;
+    EXPECT_FALSE(has(prefix + std::to_string(blocks) + ".conv1.weight")) << stage;
+  }
+  auto params = model->named_parameters();
+  // Widths 64..512, expanded 4x by conv3: layer3's blocks are 1024 -> 256 -> 1024.
+  EXPECT_EQ(params["layer3.1.conv1.weight"].sizes(), (std::vector<int64_t>{256, 1024, 1, 1}));
+  EXPECT_EQ(params["layer3.1.conv2.weight"].sizes(), (std::vector<int64_t>{256, 256, 3, 3}));
+  EXPECT_EQ(params["layer3.1.conv3.weight"].sizes(), (std::vector<int64_t>{1024, 256, 1, 1}));
+  EXPECT_EQ(params["fc.weight"].sizes(), (std::vector<int64_t>{1000, 2048}));
+}
+
+TEST(MakeModel, ResNet50StridesOnThe3x3AsTorchvisionV15) {
+  // v1.5: a downsampling block's 1x1 convolutions keep stride 1, its 3x3 and
+  // its projection take stride 2 (the paper's v1 strides the first 1x1).
+  auto model = make_model("resnet50", test_util::kCifar, 10);
+  auto modules = model->named_modules();
+  auto stride = [&](const std::string& name) {
+    auto module = modules[name];
+    EXPECT_NE(module, nullptr) << name;
+    return module ? module->as<torch::nn::Conv2d>()->options.stride()->at(0) : -1;
+  };
+  EXPECT_EQ(stride("layer1.0.conv2"), 1);
+  for (const std::string stage : {"layer2", "layer3", "layer4"}) {
+    EXPECT_EQ(stride(stage + ".0.conv1"), 1) << stage;
+    EXPECT_EQ(stride(stage + ".0.conv2"), 2) << stage;
+    EXPECT_EQ(stride(stage + ".0.conv3"), 1) << stage;
+    EXPECT_EQ(stride(stage + ".0.downsample.0"), 2) << stage;
+    EXPECT_EQ(stride(stage + ".1.conv2"), 1) << stage;
+  }
+  // And the block really halves the map: 32x32 (CIFAR stem) -> 16x16 at 512.
+  model->eval();
+  torch::NoGradGuard no_grad;
+  auto block = modules["layer2.0"];
+  ASSERT_NE(block, nullptr);
+  auto y = block->as<Bottleneck>()->forward(torch::randn({1, 256, 32, 32}));
+  EXPECT_EQ(y.sizes(), (std::vector<int64_t>{1, 512, 16, 16}));
+}
+
 TEST(Initialisation, KaimingScalesAndConstants) {
   torch::manual_seed(3);
   auto model = make_model("resnet18", test_util::kCifar, 10);
@@ -97,6 +156,20 @@ TEST(Initialisation, KaimingScalesAndConstants) {
   EXPECT_EQ(params["fc.bias"].abs().sum().item<double>(), 0.0);
   EXPECT_TRUE(torch::equal(params["bn1.weight"], torch::ones({64})));
   EXPECT_TRUE(torch::equal(params["bn1.bias"], torch::zeros({64})));
+}
+
+TEST(Initialisation, ResNet50BatchNormsStartAtOneLikeTheOtherBlocks) {
+  // No zero-init of the last batch norm of a block (torchvision's
+  // zero_init_residual=False default), the same as the basic blocks.
+  auto model = make_model("resnet50", test_util::kCifar, 10);
+  auto params = model->named_parameters();
+  EXPECT_TRUE(torch::equal(params["layer1.0.bn3.weight"], torch::ones({256})));
+  EXPECT_TRUE(torch::equal(params["layer4.2.bn3.weight"], torch::ones({2048})));
+  EXPECT_TRUE(torch::equal(params["layer4.2.bn3.bias"], torch::zeros({2048})));
+  // The 1x1 convolutions are drawn with fan_out too: conv3 of layer4 has
+  // fan_out 2048 * 1 * 1.
+  const auto conv3 = params["layer4.2.conv3.weight"];
+  EXPECT_NEAR(conv3.std().item<double>(), std::sqrt(2.0 / 2048), 0.02 * std::sqrt(2.0 / 2048));
 }
 
 TEST(Initialisation, ZeroPadShortcutKeepsIdentityChannels) {

@@ -43,7 +43,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"resnet20", {3, 17, 23}, 5, 2},
                       Case{"resnet18", test_util::kCifar, 10, 2},
                       Case{"resnet18", test_util::kMnist, 10, 2},
-                      Case{"resnet18", test_util::kImageNet, 1000, 1}),
+                      Case{"resnet18", test_util::kImageNet, 1000, 1},
+                      Case{"resnet50", test_util::kCifar, 10, 2},
+                      Case{"resnet50", test_util::kImageNet, 1000, 2}),
     [](const ::testing::TestParamInfo<Case>& info) {
       const Case& c = info.param;
       return c.model + "_" + std::to_string(c.shape.channels) + "x" +

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <string>
+
 #include "models/model.hpp"
 #include "models/model_test_util.hpp"
 
@@ -52,6 +54,51 @@ TEST(ParameterCount, ResNet18SmallInputsUseTheCifarStem) {
   // outputs instead of 1000.
   const int64_t expected = 11689512 - 3 * 64 * 49 + 3 * 64 * 9 - 990 * 512 - 990;
   EXPECT_EQ(parameter_count(*make_model("resnet18", kCifar, 10)), expected);
+}
+
+TEST(ParameterCount, ResNet50OnImageNetMatchesTorchvision) {
+  // torchvision.models.resnet50(): sum(p.numel() for p in m.parameters()).
+  EXPECT_EQ(parameter_count(*make_model("resnet50", kImageNet, 1000)), 25557032);
+}
+
+TEST(ParameterCount, ResNet50BatchNormBuffersMatchTorchvision) {
+  // 53 batch norms (the stem's, three per block over 3+4+6+3 blocks, one per
+  // stage's projection) over 64 + 1408 + 3584 + 10240 + 11264 = 26,560
+  // channels. Each holds running_mean and running_var (one float a channel)
+  // and num_batches_tracked (one scalar), as in torchvision's state_dict.
+  auto model = make_model("resnet50", kImageNet, 1000);
+  int64_t buffers = 0;
+  int64_t running_elements = 0;
+  int64_t batch_counters = 0;
+  for (const auto& item : model->named_buffers()) {
+    ++buffers;
+    const std::string& name = item.key();
+    if (name.ends_with("num_batches_tracked")) {
+      ++batch_counters;
+      EXPECT_EQ(item.value().numel(), 1) << name;
+    } else {
+      EXPECT_TRUE(name.ends_with("running_mean") || name.ends_with("running_var")) << name;
+      running_elements += item.value().numel();
+    }
+  }
+  EXPECT_EQ(buffers, 3 * 53);
+  EXPECT_EQ(batch_counters, 53);
+  EXPECT_EQ(running_elements, 2 * 26560);
+  // The batch norms' affine parameters are the same 26,560 channels twice.
+  int64_t bn_parameters = 0;
+  for (const auto& item : model->named_parameters()) {
+    if (item.key().find("bn") != std::string::npos ||
+        item.key().find("downsample.1.") != std::string::npos) {
+      bn_parameters += item.value().numel();
+    }
+  }
+  EXPECT_EQ(bn_parameters, 2 * 26560);
+}
+
+TEST(ParameterCount, ResNet50SmallInputsUseTheCifarStem) {
+  // As resnet18: a 3x3 stem instead of 7x7, and a head of 2048 -> 10.
+  const int64_t expected = 25557032 - 3 * 64 * 49 + 3 * 64 * 9 - 990 * 2048 - 990;
+  EXPECT_EQ(parameter_count(*make_model("resnet50", kCifar, 10)), expected);
 }
 
 }  // namespace
