@@ -47,9 +47,22 @@ COMPUTE_MS = {"cnn": 12.0, "resnet18": 27.0, "resnet50": 89.0}
 STRAGGLERS = "0.05:100"  # each step of each worker is delayed 100 ms with probability 5%
 
 
-def run(distsgd, args, out_dir, limit_s):
+def run(distsgd, args, out_dir, limit_s, fresh):
+    """One simulated run; a run whose summary (for the same command) is already in `out_dir` is
+    reused unless `fresh`, so an interrupted study continues where it stopped."""
     os.makedirs(out_dir, exist_ok=True)
     command = [distsgd, "simulate", *args, "--quiet", "--log-dir", out_dir]
+    printed = " ".join(shlex.quote(c) for c in command)
+    summary_path = os.path.join(out_dir, "summary.json")
+    command_path = os.path.join(out_dir, "command.txt")
+    if not fresh and os.path.exists(summary_path) and os.path.exists(command_path):
+        with open(command_path) as f:
+            if f.read() == printed:
+                with open(summary_path) as g:
+                    return json.load(g), 0, "reused", 0.0, printed
+    for stale in (summary_path, command_path):
+        if os.path.exists(stale):
+            os.remove(stale)
     started = time.monotonic()
     try:
         proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -57,14 +70,17 @@ def run(distsgd, args, out_dir, limit_s):
         output, code = proc.stdout, proc.returncode
     except subprocess.TimeoutExpired:
         output, code = f"timed out after {limit_s} s", 124
+    except OSError as error:  # the binary being rebuilt, for example
+        output, code = f"could not start {distsgd}: {error}", 126
     seconds = time.monotonic() - started
-    summary_path = os.path.join(out_dir, "summary.json")
     summary = None
     if code == 0 and os.path.exists(summary_path):
         with open(summary_path) as f:
             summary = json.load(f)
+        with open(command_path, "w") as f:
+            f.write(printed)
     last = [line for line in output.splitlines() if line.strip()]
-    return summary, code, (last[-1] if last else ""), seconds, " ".join(shlex.quote(c) for c in command)
+    return summary, code, (last[-1] if last else ""), seconds, printed
 
 
 def accuracy_configs(quick):
@@ -184,6 +200,7 @@ def main():
     parser.add_argument("--target", type=float, default=0.75)
     parser.add_argument("--jobs", type=int, default=1, help="runs at once (each uses one core)")
     parser.add_argument("--quick", action="store_true", help="a few configurations, for a smoke test")
+    parser.add_argument("--fresh", action="store_true", help="rerun runs whose results are already in --out")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     failed = 0
@@ -198,7 +215,7 @@ def main():
         def one(c):
             name = "-".join(str(v) for v in c.values()).replace(":", "")
             flags = accuracy_args(c, args.quick, args.target) if study == "accuracy" else throughput_args(c, args.quick)
-            return c, run(args.distsgd, flags, os.path.join(args.out, "runs", study, name), 3600)
+            return c, run(args.distsgd, flags, os.path.join(args.out, "runs", study, name), 3600, args.fresh)
 
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
             for c, (summary, code, last, seconds, command) in pool.map(one, pending):

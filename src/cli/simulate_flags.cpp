@@ -11,7 +11,8 @@ void add_simulate_flags(CLI::App& command, SimulateOptions& options) {
                   "free | 10gbe | 25gbe | 100g-ib | 200g-ib | bw=10Gbit,lat=50us | a file of "
                   "distsgd calibrate")
       ->capture_default_str();
-  command.add_option("--allreduce", options.allreduce, "ring | tree | halving-doubling")
+  command.add_option("--allreduce", options.allreduce, "ring | tree | halving-doubling | openmpi (what this engine gets from Open MPI: "
+                     "tree below 4 ranks or 64 KiB, ring above)")
       ->capture_default_str();
   command.add_option("--compute-ms", options.compute_ms,
                      "Milliseconds of one step's compute (default: measured here at start)");

@@ -8,6 +8,7 @@
 // warning or a timeout says which ranks are in it and which are missing.
 #include <mpi.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -25,7 +26,14 @@ class MpiOperation final : public PendingOperation {
   MpiOperation(std::string what, std::string peers, int own_rank,
                std::shared_ptr<detail::StallChannel> stall = nullptr, int64_t seq = 0);
 
+  ~MpiOperation() override;
+  MpiOperation(const MpiOperation&) = delete;
+  MpiOperation& operator=(const MpiOperation&) = delete;
+
   MPI_Request* request() { return &request_; }
+  // A copy of `bytes` of `data` that the operation owns until it completes
+  // (the send buffer of an all-reduce that is not in place).
+  const void* keep_copy(const void* data, std::size_t bytes);
 
   bool test() override;
   void still_waiting(Clock::duration waited, const WaitLimits& limits) override;
@@ -43,6 +51,7 @@ class MpiOperation final : public PendingOperation {
   std::optional<MPI_Status> cancel_within(Clock::duration limit);
 
   MPI_Request request_ = MPI_REQUEST_NULL;
+  std::byte* copy_ = nullptr;  // see keep_copy; leaked if the operation is abandoned pending
   std::string what_, peers_;
   int own_rank_ = 0;
   std::shared_ptr<detail::StallChannel> stall_;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cstring>
 #include <vector>
 
 #include "comm/mpi_backend.hpp"
@@ -30,6 +31,19 @@ MpiOperation::MpiOperation(std::string what, std::string peers, int own_rank,
       own_rank_(own_rank),
       stall_(std::move(stall)),
       seq_(seq) {}
+
+MpiOperation::~MpiOperation() {
+  // A pending operation abandoned (after a deadline error) may still be read
+  // by MPI: its copy is left to the process's end rather than freed under it.
+  if (request_ == MPI_REQUEST_NULL) delete[] copy_;
+}
+
+const void* MpiOperation::keep_copy(const void* data, std::size_t bytes) {
+  delete[] copy_;
+  copy_ = new std::byte[bytes];
+  std::memcpy(copy_, data, bytes);
+  return copy_;
+}
 
 bool MpiOperation::test() {
   if (request_ == MPI_REQUEST_NULL) return true;  // MPI_Test has nulled it: complete

@@ -50,8 +50,9 @@ AllreduceAlgorithm parse_allreduce_algorithm(const std::string& name) {
   if (name == "ring") return AllreduceAlgorithm::ring;
   if (name == "tree") return AllreduceAlgorithm::tree;
   if (name == "halving-doubling") return AllreduceAlgorithm::halving_doubling;
+  if (name == "openmpi") return AllreduceAlgorithm::openmpi;
   throw ConfigError(
-      fmt::format("unknown all-reduce algorithm '{}' (known: ring, tree, halving-doubling)", name));
+      fmt::format("unknown all-reduce algorithm '{}' (known: ring, tree, halving-doubling, openmpi)", name));
 }
 
 std::string allreduce_algorithm_name(AllreduceAlgorithm algorithm) {
@@ -62,6 +63,8 @@ std::string allreduce_algorithm_name(AllreduceAlgorithm algorithm) {
       return "tree";
     case AllreduceAlgorithm::halving_doubling:
       return "halving-doubling";
+    case AllreduceAlgorithm::openmpi:
+      return "openmpi";
   }
   throw std::invalid_argument("allreduce_algorithm_name: not an algorithm");
 }
@@ -78,6 +81,9 @@ double allreduce_s(AllreduceAlgorithm algorithm, int nodes, double bytes,
       return tree_s(nodes, bytes, profile);
     case AllreduceAlgorithm::halving_doubling:
       return halving_doubling_s(nodes, bytes, profile);
+    case AllreduceAlgorithm::openmpi:
+      return nodes < 4 || bytes < 65536.0 ? tree_s(nodes, bytes, profile)
+                                          : ring_s(nodes, bytes, profile);
   }
   throw std::invalid_argument("allreduce_s: not an algorithm");
 }

@@ -21,6 +21,12 @@
 //                     partner among the P (one message of S), the P run the
 //                     algorithm above, and the partners send the result back:
 //                       T(N) = T(P) + 2 cost(S).
+//   openmpi           what distsgd's engine gets from Open MPI's non-blocking
+//                     all-reduce (coll/libnbc, nbc_iallreduce.c): tree (a
+//                     binomial reduce and broadcast) below 4 ranks or 64 KiB,
+//                     ring from there (the engine passes a separate send
+//                     buffer from 4 ranks on; in place, libnbc is always
+//                     binomial).
 //
 // N = 1 costs 0 (nothing to exchange), as does a free profile.
 #include <string>
@@ -29,9 +35,9 @@
 
 namespace distsgd::sim {
 
-enum class AllreduceAlgorithm { ring, tree, halving_doubling };
+enum class AllreduceAlgorithm { ring, tree, halving_doubling, openmpi };
 
-// "ring", "tree" or "halving-doubling"; ConfigError listing the three otherwise.
+// "ring", "tree", "halving-doubling" or "openmpi"; ConfigError listing them otherwise.
 AllreduceAlgorithm parse_allreduce_algorithm(const std::string& name);
 std::string allreduce_algorithm_name(AllreduceAlgorithm algorithm);
 

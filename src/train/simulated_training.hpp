@@ -16,7 +16,7 @@ namespace distsgd {
 struct SimulateOptions {
   int nodes = 1;
   std::string network = "free";     // a profile, a spec, or a calibration file
-  std::string allreduce = "ring";   // ring | tree | halving-doubling
+  std::string allreduce = "ring";   // ring | tree | halving-doubling | openmpi
   std::optional<double> compute_ms;  // a step's compute; unset: measured here
   double compute_jitter = 0.0;      // sigma of the lognormal factor
   // The nodes share this many cores (a real run oversubscribed on this

@@ -84,8 +84,17 @@ TEST(AllreduceCost, BandwidthBoundMessagesFavourRingAndHalvingDoublingOverTree) 
             allreduce_s(Algo::halving_doubling, 64, 1024, ib));
 }
 
+TEST(AllreduceCost, OpenMpiIsTreeBelowFourRanksOr64KiBAndRingFromThere) {
+  for (int n : {2, 3})
+    EXPECT_DOUBLE_EQ(allreduce_s(Algo::openmpi, n, kS, flat()), allreduce_s(Algo::tree, n, kS, flat()));
+  EXPECT_DOUBLE_EQ(allreduce_s(Algo::openmpi, 8, 65535, flat()),
+                   allreduce_s(Algo::tree, 8, 65535, flat()));
+  for (int n : {4, 8, 13})
+    EXPECT_DOUBLE_EQ(allreduce_s(Algo::openmpi, n, kS, flat()), allreduce_s(Algo::ring, n, kS, flat()));
+}
+
 TEST(AllreduceCost, NamesParseBothWays) {
-  for (Algo algo : {Algo::ring, Algo::tree, Algo::halving_doubling})
+  for (Algo algo : {Algo::ring, Algo::tree, Algo::halving_doubling, Algo::openmpi})
     EXPECT_EQ(parse_allreduce_algorithm(allreduce_algorithm_name(algo)), algo);
   EXPECT_EQ(allreduce_algorithm_name(Algo::halving_doubling), "halving-doubling");
   try {
