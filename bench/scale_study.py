@@ -44,7 +44,13 @@ METHOD_FLAGS = {
 # batch 32 in fp32 (V100-class: about 1200 and 360 images/s), stated as an assumption.
 COMPUTE_MS = {"cnn": 12.0, "resnet18": 27.0, "resnet50": 89.0}
 
-STRAGGLERS = "0.05:100"  # each step of each worker is delayed 100 ms with probability 5%
+STRAGGLERS = "0.05:100"
+# A parameter server applying an update: nanoseconds per float of its shard (assumed: SGD with
+# momentum streams about 20 bytes per float through a server node's memory at ~20 GB/s).
+SERVER_UPDATE_NS = 1.0
+# The throughput study also runs the parameter-server methods with one server per 8 nodes
+# ("asgd:8"), the sharding a large job would use, beside the default single server.
+SHARDED = ["asgd:8", "easgd:8"]  # each step of each worker is delayed 100 ms with probability 5%
 
 
 def run(distsgd, args, out_dir, limit_s, fresh):
@@ -100,7 +106,7 @@ def throughput_configs(quick):
         for network in ["10gbe", "100g-ib"]:
             for straggle in [False, True]:
                 for n in nodes:
-                    for method in METHODS:
+                    for method in METHODS + SHARDED:
                         yield {"model": model, "network": network, "stragglers": straggle, "nodes": n,
                                "algo": method}
 
@@ -126,10 +132,15 @@ def accuracy_args(c, quick, target):
 
 def throughput_args(c, quick):
     model = c["model"]
-    args = ["--algo", c["algo"], "--nodes", str(c["nodes"]), "--model", model, "--dataset", "synthetic",
+    algo, _, per = c["algo"].partition(":")
+    servers = ["--servers", str(max(1, c["nodes"] // int(per)))] if per else []
+    args = ["--algo", algo, *servers, "--nodes", str(c["nodes"]), "--model", model, "--dataset", "synthetic",
             "--synthetic-shape", "imagenet" if model == "resnet50" else "cifar", "--batch-size", "32",
-            "--timing-only", "--max-steps", "10" if quick else "30", "--network", c["network"],
-            "--compute-ms", str(COMPUTE_MS[model]), *METHOD_FLAGS[c["algo"]]]
+            # --max-steps bounds the run (the epochs would end it first at large N).
+            "--timing-only", "--epochs", "1000000", "--max-steps", "10" if quick else "30",
+            "--network", c["network"],
+            "--compute-ms", str(COMPUTE_MS[model]), "--server-update-ns", str(SERVER_UPDATE_NS),
+            *METHOD_FLAGS[algo]]
     if c["stragglers"]:
         args += ["--straggler-random", STRAGGLERS]
     return args
@@ -139,7 +150,7 @@ def fmt(value, spec):
     return "-" if value is None or value == "" else format(float(value), spec)
 
 
-def write_table(path, title, rows, keys, value, note):
+def write_table(path, title, rows, keys, value, note, methods=METHODS):
     """A markdown table: one per (keys), methods as columns, nodes as rows."""
     groups = {}
     for row in rows:
@@ -148,10 +159,10 @@ def write_table(path, title, rows, keys, value, note):
     for group, members in groups.items():
         lines += ["## " + ", ".join(f"{k} {v}" for k, v in zip(keys, group)), ""]
         nodes = sorted({int(r["nodes"]) for r in members})
-        lines += ["| nodes | " + " | ".join(METHODS) + " |", "|---|" + "---|" * len(METHODS)]
+        lines += ["| nodes | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
         for n in nodes:
             cells = []
-            for method in METHODS:
+            for method in methods:
                 match = [r for r in members if int(r["nodes"]) == n and r["algo"] == method]
                 cells.append(value(match[0]) if match else "")
             lines.append(f"| {n} | " + " | ".join(cells) + " |")
@@ -160,7 +171,7 @@ def write_table(path, title, rows, keys, value, note):
         f.write("\n".join(lines))
 
 
-def draw(out, study, rows, keys, value_key, ylabel):
+def draw(out, study, rows, keys, value_key, ylabel, methods=METHODS):
     """Figures with Debian's matplotlib, when this is that Python; skipped otherwise."""
     try:
         import matplotlib
@@ -174,7 +185,7 @@ def draw(out, study, rows, keys, value_key, ylabel):
         groups.setdefault(tuple(row[k] for k in keys), []).append(row)
     for group, members in groups.items():
         fig, ax = plt.subplots(figsize=(7, 4.5))
-        for method in METHODS:
+        for method in methods:
             points = sorted((int(r["nodes"]), float(r[value_key])) for r in members
                             if r["algo"] == method and r[value_key] not in ("", None))
             if points:
@@ -261,8 +272,11 @@ def main():
         else:
             write_table(os.path.join(args.out, "throughput.md"), "Simulated throughput (samples/s, all workers)",
                         rows, ["model", "network", "stragglers"], lambda r: fmt(r["samples_per_s"], ".0f"),
-                        f"--timing-only, batch 32 per worker, compute per step {COMPUTE_MS} ms (assumed accelerator).")
-            draw(args.out, study, rows, ["model", "network", "stragglers"], "samples_per_s", "samples/s")
+                        f"--timing-only, batch 32 per worker, compute per step {COMPUTE_MS} ms (assumed accelerator), "
+                        f"server update {SERVER_UPDATE_NS} ns per float; asgd:8 and easgd:8 have one server per 8 nodes, "
+                        "asgd and easgd one server.", METHODS + SHARDED)
+            draw(args.out, study, rows, ["model", "network", "stragglers"], "samples_per_s", "samples/s",
+                 METHODS + SHARDED)
     return 1 if failed else 0
 
 

@@ -2,8 +2,9 @@
 what the simulator predicts from the profile fitted to the same calibration.
 
 The all-reduce predictions are the simulator's own (`distsgd calibrate` stores
-sim::allreduce_s for the ring, and the best of ring, tree and
-halving-doubling, as each series' "predicted" list); the ping-pong's fitted
+sim::allreduce_s for what the engine runs on Open MPI, --allreduce openmpi, and
+the best of ring, tree and halving-doubling, as each series' "predicted" list);
+the ping-pong's fitted
 time is the profile's latency + bytes / bandwidth of the size's range.
 """
 from .report import Table, error_pct
@@ -42,7 +43,7 @@ def report_calibration(csv_out, section, calibration, network, findings=None):
     table = Table(csv_out, section, f"all-reduce, measured vs predicted ({network})", [
         ("network", "network", ""), ("ranks", "ranks", ""), ("size", "size", ""),
         ("range", "fitted range", ""), ("real_s", "measured s", ""),
-        ("predicted_s", "ring s", ""), ("error_pct", "ring err", "pct"),
+        ("predicted_s", "engine s", ""), ("error_pct", "engine err", "pct"),
         ("best", "best algorithm", ""), ("best_s", "best s", ""),
         ("best_error_pct", "best err", "pct")])
     for series in calibration["allreduce"]:
@@ -53,11 +54,11 @@ def report_calibration(csv_out, section, calibration, network, findings=None):
                       "older than this script)")
             continue
         for p in predicted:
-            err = error_pct(p["ring_s"], p["measured_s"])
+            err = error_pct(p["engine_s"], p["measured_s"])
             _, label = range_of(ranges, p["bytes"])
             table.row({"network": network, "ranks": series["ranks"],
                        "size": size_label(p["bytes"]), "bytes": p["bytes"], "range": label,
-                       "real_s": p["measured_s"], "predicted_s": p["ring_s"], "error_pct": err,
+                       "real_s": p["measured_s"], "predicted_s": p["engine_s"], "error_pct": err,
                        "best": p["best"], "best_s": p["best_s"],
                        "best_error_pct": error_pct(p["best_s"], p["measured_s"])})
             if findings is not None and err is not None:

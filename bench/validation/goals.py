@@ -43,7 +43,7 @@ def goals_section(csv_out, findings):
                "detail": worst[0] if worst else ""})
     for label, errs in findings.collectives.items():
         mid = statistics.median(errs)
-        table.row({"goal": f"all-reduce (ring), {label}", "figure": mid,
+        table.row({"goal": f"all-reduce (openmpi), {label}", "figure": mid,
                    "target": "median <= 10%", "verdict": verdict(mid <= 10.0),
                    "detail": f"{len(errs)} points, largest {max(errs):.1f}%"})
     diffs = [(m, r["epochs_difference"]) for m, r in findings.to_target

@@ -175,11 +175,11 @@ void print_predictions(const std::vector<sim::AllreducePrediction>& predictions)
   fmt::print("all-reduce measured against the fitted profile's prediction (error: predicted - "
              "measured, in % of measured)\n");
   fmt::print("{:>5}  {:>10}  {:>11}  {:>11}  {:>8}  {:>16}  {:>11}  {:>8}\n", "ranks", "size",
-             "measured s", "ring s", "ring %", "best", "best s", "best %");
+             "measured s", "engine s", "engine %", "best", "best s", "best %");
   for (const auto& p : predictions)
     fmt::print("{:>5}  {:>10}  {:>11}  {:>11}  {:>+8.1f}  {:>16}  {:>11}  {:>+8.1f}\n", p.ranks,
-               sim::bytes_label(p.bytes), seconds_label(p.measured_s), seconds_label(p.ring_s),
-               sim::error_percent(p.ring_s, p.measured_s),
+               sim::bytes_label(p.bytes), seconds_label(p.measured_s), seconds_label(p.engine_s),
+               sim::error_percent(p.engine_s, p.measured_s),
                sim::allreduce_algorithm_name(p.best), seconds_label(p.best_s),
                sim::error_percent(p.best_s, p.measured_s));
 }

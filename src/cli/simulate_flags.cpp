@@ -16,6 +16,8 @@ void add_simulate_flags(CLI::App& command, SimulateOptions& options) {
       ->capture_default_str();
   command.add_option("--compute-ms", options.compute_ms,
                      "Milliseconds of one step's compute (default: measured here at start)");
+  command.add_option("--server-update-ns", options.server_update_ns,
+                     "Nanoseconds a server takes per float of an update (default: measured here)");
   command
       .add_option("--compute-jitter", options.compute_jitter,
                   "Sigma of a lognormal factor (mean 1) on every step's compute")

@@ -19,8 +19,9 @@ struct AllreducePrediction {
   int ranks = 0;
   double bytes = 0.0;
   double measured_s = 0.0;
-  // The simulator's all-reduce (sim_allreduce uses the ring).
-  double ring_s = 0.0;
+  // What the engine runs on Open MPI (--allreduce openmpi: tree below 4 ranks or
+  // 64 KiB, ring above).
+  double engine_s = 0.0;
   // The fastest of ring, tree and halving-doubling, and which it is: what a
   // library choosing its algorithm per size could at best do on this profile.
   double best_s = 0.0;
@@ -34,8 +35,8 @@ std::vector<AllreducePrediction> predict_allreduce(const std::vector<AllreduceSe
 // (predicted - measured) / measured in percent; NaN when nothing was measured.
 double error_percent(double predicted, double measured);
 
-// The "predicted" list of one series: [{"bytes", "measured_s", "ring_s",
-// "ring_error_pct", "best", "best_s", "best_error_pct"}, ...] for the
+// The "predicted" list of one series: [{"bytes", "measured_s", "engine_s",
+// "engine_error_pct", "best", "best_s", "best_error_pct"}, ...] for the
 // predictions of `ranks` ranks (an error of a 0 s measurement is null).
 nlohmann::json predictions_to_json(const std::vector<AllreducePrediction>& predictions,
                                    int ranks);

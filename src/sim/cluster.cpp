@@ -40,7 +40,8 @@ void Cluster::gradient(int worker, int64_t step, std::span<const float> params,
 }
 
 bool Cluster::evaluation_due(int64_t steps) const {
-  if (steps >= settings_.total_steps) return false;
+  // Timing only: nothing to evaluate, so no meeting for it either.
+  if (!real() || steps >= settings_.total_steps) return false;
   const int64_t every = config().eval_every > 0 ? config().eval_every : settings_.steps_per_epoch;
   return steps % every == 0;
 }

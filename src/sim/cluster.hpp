@@ -100,7 +100,8 @@ class Cluster {
 
   // Whether an evaluation is due once a worker has taken `steps` steps: every
   // --eval-every steps, or at epoch ends when it is 0 (as the engine's
-  // trainer), never at the last step (the run's final evaluation follows it).
+  // trainer), never at the last step (the run's final evaluation follows it),
+  // never when timing only.
   bool evaluation_due(int64_t steps) const;
   // Called by a driver when an evaluation is due: for synchronous methods and
   // gossip once every node has reached it, for the parameter-server methods

@@ -18,6 +18,8 @@ struct SimulateOptions {
   std::string network = "free";     // a profile, a spec, or a calibration file
   std::string allreduce = "ring";   // ring | tree | halving-doubling | openmpi
   std::optional<double> compute_ms;  // a step's compute; unset: measured here
+  // A server's update, nanoseconds per float of its shard; unset: measured here.
+  std::optional<double> server_update_ns;
   double compute_jitter = 0.0;      // sigma of the lognormal factor
   // The nodes share this many cores (a real run oversubscribed on this
   // machine): a step's compute is multiplied by max(1, computing nodes / cores).

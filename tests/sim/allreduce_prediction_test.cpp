@@ -22,7 +22,7 @@ constexpr double KiB = 1024, MiB = 1024 * 1024;
 // 10 us and 1 GB/s at every size: latency dominates 1 KiB, bandwidth 4 MiB.
 NetworkProfile one_line() { return NetworkProfile("test", {{kInf, {10e-6, 1e9}}}, "test"); }
 
-TEST(PredictAllreduce, TheRingColumnIsTheSimulatorsAllreduceTime) {
+TEST(PredictAllreduce, TheEngineColumnIsOpenMpisChoiceOfAlgorithm) {
   const auto profile = one_line();
   const auto predictions =
       predict_allreduce({{2, {{KiB, 30e-6}, {4 * MiB, 5e-3}}}, {4, {{KiB, 1e-4}}}}, profile);
@@ -31,9 +31,10 @@ TEST(PredictAllreduce, TheRingColumnIsTheSimulatorsAllreduceTime) {
   EXPECT_EQ(predictions[2].bytes, KiB);
   EXPECT_EQ(predictions[2].measured_s, 1e-4);
   for (const auto& p : predictions)
-    EXPECT_DOUBLE_EQ(p.ring_s, allreduce_s(AllreduceAlgorithm::ring, p.ranks, p.bytes, profile));
-  // 2 ranks, 1 KiB: 2 (10 us + 512 B / 1 GB/s).
-  EXPECT_DOUBLE_EQ(predictions[0].ring_s, 2 * (10e-6 + 512 / 1e9));
+    EXPECT_DOUBLE_EQ(p.engine_s,
+                     allreduce_s(AllreduceAlgorithm::openmpi, p.ranks, p.bytes, profile));
+  // 2 ranks, 1 KiB: a binomial reduce and broadcast, 2 (10 us + 1 KiB / 1 GB/s).
+  EXPECT_DOUBLE_EQ(predictions[0].engine_s, 2 * (10e-6 + 1024 / 1e9));
 }
 
 TEST(PredictAllreduce, TheBestColumnIsTheFastestAlgorithmAndNamesIt) {
@@ -78,8 +79,8 @@ TEST(AddPredictions, ListsEachSeriesAndACalibrationFileWithThemStillParses) {
   ASSERT_EQ(three.size(), 2u);
   EXPECT_EQ(three[1].at("bytes"), 2 * KiB);
   EXPECT_EQ(three[1].at("measured_s"), 50e-6);
-  EXPECT_EQ(three[1].at("ring_s"), predictions[2].ring_s);
-  EXPECT_TRUE(three[0].at("ring_error_pct").is_null());  // a 0 s measurement
+  EXPECT_EQ(three[1].at("engine_s"), predictions[2].engine_s);
+  EXPECT_TRUE(three[0].at("engine_error_pct").is_null());  // a 0 s measurement
   EXPECT_TRUE(three[1].at("best").is_string());
 
   testing::TempDir dir;

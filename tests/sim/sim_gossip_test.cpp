@@ -68,3 +68,21 @@ TEST(SimGossip, TheSameSeedGivesTheSameSummaryBitForBit) {
 
 }  // namespace
 }  // namespace distsgd::sim
+
+namespace distsgd::sim {
+namespace {
+
+TEST(SimGossip, TimingOnlyHoldsNoEvaluationMeetings) {
+  // One step per epoch: with evaluations every node would meet every step and
+  // a straggler would hold everyone; timing only, nobody waits for it.
+  auto settings = testing::settings_for("gossip-push", 8, 1000, 20);
+  settings.steps_per_epoch = 1;
+  settings.config.straggler = "3:5";
+  const auto outcome = simulate(settings, nullptr, [](int64_t) { return 0.05; });
+  const auto waits = outcome.summary.at("breakdown").at("wait_s");
+  for (const auto& wait : waits) EXPECT_EQ(wait.get<double>(), 0.0);
+  EXPECT_NEAR(outcome.summary.at("worker_step_time_median_s")[0].get<double>(), 0.01, 1e-12);
+}
+
+}  // namespace
+}  // namespace distsgd::sim
