@@ -11,9 +11,9 @@ import argparse
 import csv
 import json
 import os
-import resource
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -22,16 +22,16 @@ FLAGS = ["--batch-size", "32", "--epochs", "1", "--seed", "1", "--quiet", "--che
 
 
 def timed(command, limit_s=1800):
-    """Wall seconds and peak resident memory (MiB) of a child command."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    started = time.monotonic()
-    proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=limit_s,
-                          env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
-    seconds = time.monotonic() - started
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed ({proc.returncode}): {proc.stdout[-500:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(peak, before) / 1024.0
+    """Wall seconds and peak resident memory (MiB) of one child command (GNU time's %M)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        started = time.monotonic()
+        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name, *command], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, timeout=limit_s,
+                              env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
+        seconds = time.monotonic() - started
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed ({proc.returncode}): {proc.stdout[-500:]}")
+        return seconds, int(rss.read().split()[-1]) / 1024.0
 
 
 def main():
@@ -54,8 +54,10 @@ def main():
     for algo in ["allreduce", "asgd", "gossip-pull", "gossip-push"]:
         for n in [int(x) for x in args.nodes.split(",")]:
             log = os.path.join(args.out, f"sim-{algo}-{n}")
+            # ASGD diverges with momentum past a few workers: the scale study's setting.
+            extra = ["--momentum", "0", "--lr", "0.4", "--lr-scaling", "inverse"] if algo == "asgd" else []
             wall, mb = timed([args.distsgd, "simulate", "--algo", algo, "--nodes", str(n), "--model", args.model,
-                              "--network", "10gbe", "--compute-ms", "10", *FLAGS, "--log-dir", log])
+                              "--network", "10gbe", "--compute-ms", "10", *FLAGS, *extra, "--log-dir", log])
             with open(os.path.join(log, "summary.json")) as f:
                 s = json.load(f)
             # The same samples as the 1-rank epoch: a worker count that divides the set evenly
