@@ -198,7 +198,7 @@ TEST(TrainConfig, EachBadFieldIsAConfigError) {
          c.lr_decay_epochs = {2, 6, 4};
        }},
       {"warmup_epochs negative", [](TrainConfig& c) { c.warmup_epochs = -1; }},
-      {"lr_scaling unknown", [](TrainConfig& c) { c.lr_scaling = "sqrt"; }},
+      {"lr_scaling unknown", [](TrainConfig& c) { c.lr_scaling = "cubic"; }},
       {"max_steps 0", [](TrainConfig& c) { c.max_steps = 0; }},
       {"eval_every negative", [](TrainConfig& c) { c.eval_every = -1; }},
       {"eval_batch_size 0", [](TrainConfig& c) { c.eval_batch_size = 0; }},
