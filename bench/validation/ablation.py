@@ -3,9 +3,9 @@ matter, the prediction of the full model and of the model without each part
 (--no-link-queues, --no-overlap, --no-stragglers), against the real figure:
 the part that matters is the one whose removal moves the prediction away.
 """
-from .report import Table, error_pct
+from .report import Table
 from .runs import compute_ms_flags
-from .timing import HOST_CORES, SIM_TIMING
+from .timing import HOST_CORES, SIM_TIMING, add_prediction
 
 VARIANTS = [("full model", []), ("--no-link-queues", ["--no-link-queues"]),
             ("--no-overlap", ["--no-overlap"]), ("--no-stragglers", ["--no-stragglers"])]
@@ -42,9 +42,5 @@ def ablate(runner, table, case, algo, ranks, flags, network_spec, launcher=None,
             table.row(row, f"simulation: {sim.error}")
             continue
         compute = compute or compute_ms_flags(sim, HOST_CORES)
-        row.update(predicted_step_s=sim.get("step_time_median_s"),
-                   predicted_samples_per_s=sim.get("samples_per_s"))
-        row["step_error_pct"] = error_pct(row["predicted_step_s"], row["real_step_s"])
-        row["samples_error_pct"] = error_pct(row["predicted_samples_per_s"],
-                                             row["real_samples_per_s"])
+        add_prediction(row, sim)
         table.row(row)

@@ -40,6 +40,15 @@ def timing_table(csv_out, section, title):
     return Table(csv_out, section, title, COLUMNS)
 
 
+def add_prediction(row, sim):
+    """A simulation's step time and samples/s into `row` (which has the real
+    run's), with the errors of each."""
+    row.update(predicted_step_s=sim.get("step_time_median_s"),
+               predicted_samples_per_s=sim.get("samples_per_s"))
+    row["step_error_pct"] = error_pct(row["predicted_step_s"], row["real_step_s"])
+    row["samples_error_pct"] = error_pct(row["predicted_samples_per_s"], row["real_samples_per_s"])
+
+
 def with_tree(algo, networks):
     """For allreduce, a further prediction on the first profile with --allreduce ring.
 
@@ -75,11 +84,7 @@ def compare(runner, table, findings, algo, ranks, flags, networks, launcher=None
             table.row(row, f"simulation: {sim.error}")
             continue
         compute = compute or compute_ms_flags(sim, HOST_CORES)
-        row.update(predicted_step_s=sim.get("step_time_median_s"),
-                   predicted_samples_per_s=sim.get("samples_per_s"))
-        row["step_error_pct"] = error_pct(row["predicted_step_s"], row["real_step_s"])
-        row["samples_error_pct"] = error_pct(row["predicted_samples_per_s"],
-                                             row["real_samples_per_s"])
+        add_prediction(row, sim)
         table.row(row)
         if row["step_error_pct"] is not None and (i == 0 and kind == "calibration"):
             findings.step_errors.append((f"{algo}@{ranks} {network_name}",

@@ -108,8 +108,23 @@ int run_train(const distsgd::TrainConfig& config, int* argc, char*** argv) {
   }
 }
 
-int run_simulate(const distsgd::TrainConfig& config, const distsgd::SimulateOptions& options) {
+// A command of one process (no MPI job to end): an error is printed once and
+// becomes its exit status.
+template <typename Command>
+int reporting_errors(Command command) {
   try {
+    return command();
+  } catch (const distsgd::Error& error) {
+    print_error(0, 1, error.what());
+    return error.exit_code();
+  } catch (const std::exception& error) {
+    print_error(0, 1, error.what());
+    return 1;
+  }
+}
+
+int run_simulate(const distsgd::TrainConfig& config, const distsgd::SimulateOptions& options) {
+  return reporting_errors([&] {
     config.validate();
     const auto s = distsgd::run_simulation(config, options);
     const auto accuracy = s.at("final_test_accuracy");
@@ -124,13 +139,7 @@ int run_simulate(const distsgd::TrainConfig& config, const distsgd::SimulateOpti
         s.at("simulator").at("wall_s").get<double>(), s.at("simulator").at("events").get<int64_t>(),
         config.log_dir);
     return 0;
-  } catch (const distsgd::Error& error) {
-    print_error(0, 1, error.what());
-    return error.exit_code();
-  } catch (const std::exception& error) {
-    print_error(0, 1, error.what());
-    return 1;
-  }
+  });
 }
 
 }  // namespace
@@ -210,7 +219,7 @@ int main(int argc, char** argv) {
   if (calibrate->parsed()) return distsgd::cli::run_calibrate(calibrate_options, &argc, &argv);
   if (simulate->parsed()) return run_simulate(sim_config, sim_options);
   if (compare->parsed() || report->parsed()) {
-    try {
+    return reporting_errors([&] {
       if (report->parsed()) return distsgd::cli::run_report(report_dir);
       compare_options.train_args = compare->remaining();
       // As typed, with words that hold spaces or quotes put back in quotes.
@@ -221,13 +230,7 @@ int main(int argc, char** argv) {
         compare_options.command_line += word;
       }
       return distsgd::cli::run_compare(compare_options);
-    } catch (const distsgd::Error& error) {
-      print_error(0, 1, error.what());
-      return error.exit_code();
-    } catch (const std::exception& error) {
-      print_error(0, 1, error.what());
-      return 1;
-    }
+    });
   }
   try {
     config.validate();
