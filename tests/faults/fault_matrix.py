@@ -197,10 +197,11 @@ def kill_worker_sync(args, work, checks):
 def kill_rank_async(algo, rank, what):
     def run(args, work, checks):
         log = os.path.join(work, "log")
-        extra = ["--epochs", "3", "--timeout-s", "20"]
+        # The run is killed: 6 epochs only make sure it is still going at the fault.
+        extra = ["--epochs", "6", "--timeout-s", "20"]
         np = 3
         job = Job(train_argv(args, log, algo, *extra), log, np)
-        fault = start_training(job, checks, settle_s=3)
+        fault = start_training(job, checks, settle_s=2)
         job.signal_rank(rank, signal.SIGKILL)
         code = job.wait()
         out = job.output()
@@ -291,7 +292,7 @@ def stop_worker(algo, expect_stall, stall_note=""):
 
 def stop_past_timeout(args, work, checks):
     log = os.path.join(work, "log")
-    extra = ["--epochs", "3", "--timeout-s", "10", "--stall-warn-s", "4"]
+    extra = ["--epochs", "6", "--timeout-s", "10", "--stall-warn-s", "4"]
     job = Job(train_argv(args, log, "allreduce", *extra), log, 3)
     fault = start_training(job, checks, settle_s=2)
     victim = job.rank_pid(2)
@@ -314,8 +315,11 @@ def stop_past_timeout(args, work, checks):
 def preempt(algo, sig, to_mpirun):
     def run(args, work, checks):
         log = os.path.join(work, "log")
-        job = Job(train_argv(args, log, algo, "--epochs", "3"), log, 3)
-        fault = start_training(job, checks, settle_s=3)
+        # Long enough (6 epochs) that the signal, 1 s into training, lands
+        # mid-run even on a fast machine: CI once finished 3 epochs in 4 s and
+        # the signal came after the last step.
+        job = Job(train_argv(args, log, algo, "--epochs", "6"), log, 3)
+        fault = start_training(job, checks, settle_s=1)
         if to_mpirun:
             os.kill(job.proc.pid, sig)
         else:
@@ -333,7 +337,7 @@ def preempt(algo, sig, to_mpirun):
             checks.expect(os.path.exists(path), f"{path} missing")
             # Resume on another node count (2 instead of 3): sync state moves.
             log2 = os.path.join(work, "resumed")
-            again = Job(train_argv(args, log2, algo, "--epochs", "3", "--resume", path), log2, 2)
+            again = Job(train_argv(args, log2, algo, "--epochs", "6", "--resume", path), log2, 2)
             resumed = again.wait()
             checks.expect(resumed == 0, f"resume on 2 ranks: exit status {resumed}")
             summary = again.summary()
@@ -350,8 +354,8 @@ def preempt(algo, sig, to_mpirun):
 def preempt_async(algo, sig):
     def run(args, work, checks):
         log = os.path.join(work, "log")
-        job = Job(train_argv(args, log, algo, "--epochs", "3"), log, 3)
-        fault = start_training(job, checks, settle_s=3)
+        job = Job(train_argv(args, log, algo, "--epochs", "6"), log, 3)
+        fault = start_training(job, checks, settle_s=1)
         for rank in range(3):
             job.signal_rank(rank, sig)
         code = job.wait()
