@@ -3,7 +3,7 @@
 // of the trainer's step, on a worker rank. The trainer loop is the same for
 // every method:
 //
-//   start -> per step: [backward: bucket_ready for each gradient bucket]
+//   start -> per step: begin_step -> [backward: bucket_ready for each gradient bucket]
 //         -> before_step -> optimizer step (unless traits().applies_update)
 //         -> after_step
 //         -> every so often: prepare_evaluation; checkpoint() hooks
@@ -108,6 +108,9 @@ class Algorithm {
   virtual MethodTraits traits() const = 0;
   // Once, before the first step (and before a checkpoint is restored).
   virtual void start(ReplicaView replica) = 0;
+  // Before the forward pass of every step (local-sgd decides here whether
+  // this step's gradient buckets are exchanged).
+  virtual void begin_step(const StepInfo& step) {}
   // From inside the backward pass; buckets arrive in index order.
   virtual void bucket_ready(const GradBucket& bucket) {}
   // The gradients in replica.grads must be the ones to apply when this returns.

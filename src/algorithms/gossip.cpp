@@ -8,18 +8,24 @@
 
 #include "algorithms/initial_state.hpp"
 #include "methods/heartbeat.hpp"
+#include "methods/periodic_average.hpp"
 #include "methods/update_math.hpp"
 
 namespace distsgd {
 
 GossipSgd::GossipSgd(gossip::Mode mode, const TrainConfig& config, comm::Communicator& world)
-    : mode_(mode), config_(config), world_(world) {}
+    : mode_(mode),
+      config_(config),
+      world_(world),
+      global_every_(config.algo == "gossip-pga" ? config.global_every : 0) {}
 
 GossipSgd::~GossipSgd() = default;
 
 MethodTraits GossipSgd::traits() const {
   MethodTraits traits;
-  traits.name = mode_ == gossip::Mode::pull ? "gossip-pull" : "gossip-push";
+  traits.name = global_every_ > 0             ? "gossip-pga"
+                : mode_ == gossip::Mode::pull ? "gossip-pull"
+                                              : "gossip-push";
   // With --leave-early nodes end at different steps, so during training rank
   // 0 evaluates its own replica alone; at the end all nodes evaluate together.
   const bool together = config_.leave_early.empty();
@@ -74,6 +80,7 @@ void GossipSgd::after_step(ReplicaView replica, const StepInfo& step) {
     absorb_pushes();
   }
   core_->store(replica.params, replica.momentum);
+  if (hybrid::global_average_due(step.step, global_every_)) global_average(replica);
 }
 
 void GossipSgd::pull_round() {
@@ -253,6 +260,11 @@ nlohmann::json GossipSgd::summary() {
        consensus_.empty() ? nlohmann::json(nullptr) : nlohmann::json(consensus_.back())},
       {"consensus_history", consensus_}};
   if (mode_ != gossip::Mode::pull) figures["push_mode"] = config_.push_mode;
+  if (global_every_ > 0) {
+    figures["global_every"] = global_every_;
+    figures["global_averages_rank0"] = global_averages_;
+    figures["global_average_s_rank0"] = global_average_s_;
+  }
   if (push_sum) {
     // How unevenly the mass is spread: a slow node that pushes rarely gathers weight.
     double extremes[2] = {-core_->weight(), core_->weight()};

@@ -17,6 +17,10 @@
 // average of the replicas and measure the consensus distance, mean over nodes
 // of ||x_i - x_avg||^2 / ||x_avg||^2.
 //
+// gossip-pga (Chen et al. 2021) is this class with --global-every H: every H
+// steps, after the step's gossip round, an exact average of every node's
+// model by all-reduce (gossip_global_average.cpp).
+//
 // Checkpoints come in parts: at the end of a checkpoint epoch the nodes settle
 // (no push in flight; one all-reduce per poll), then each writes its replica,
 // momentum, push-sum weight and place in the peer schedule. Not with
@@ -67,6 +71,8 @@ class GossipSgd : public Algorithm, private MethodCheckpoints {
   void absorb_into(ReplicaView replica);
   void wait_for_pushes();
   void wait_for_everyone();
+  // gossip-pga: every node's model becomes the exact mean (collective).
+  void global_average(ReplicaView replica);
 
   gossip::Mode mode_;
   TrainConfig config_;
@@ -81,6 +87,9 @@ class GossipSgd : public Algorithm, private MethodCheckpoints {
   int64_t steps_ = 0, bytes_sent_ = 0, pushes_skipped_ = 0;
   bool finished_ = false;
   std::vector<double> consensus_;
+  int global_every_ = 0;  // gossip-pga: steps between exact averages; 0: plain gossip
+  int64_t global_averages_ = 0;
+  double global_average_s_ = 0.0;
 };
 
 }  // namespace distsgd

@@ -6,6 +6,7 @@
 
 #include "algorithms/allreduce.hpp"
 #include "algorithms/gossip.hpp"
+#include "algorithms/local_sgd.hpp"
 #include "algorithms/parameter_server.hpp"
 #include "core/errors.hpp"
 
@@ -13,7 +14,13 @@ namespace distsgd {
 namespace {
 
 bool is_parameter_server(const std::string& algo) { return algo == "asgd" || algo == "easgd"; }
-bool is_gossip(const std::string& algo) { return algo == "gossip-pull" || algo == "gossip-push"; }
+bool is_gossip(const std::string& algo) {
+  return algo == "gossip-pull" || algo == "gossip-push" || algo == "gossip-pga";
+}
+// Every rank takes every step: no rank may leave early.
+bool is_lockstep(const std::string& algo) {
+  return algo == "allreduce" || algo == "local-sgd" || algo == "gossip-pga";
+}
 
 void check_known(const std::string& algo) {
   for (const auto& name : algorithm_names()) {
@@ -27,13 +34,13 @@ void check_known(const std::string& algo) {
 }  // namespace
 
 std::vector<std::string> algorithm_names() {
-  return {"allreduce", "asgd", "easgd", "gossip-pull", "gossip-push"};
+  return {"allreduce", "asgd", "easgd", "gossip-pull", "gossip-push", "local-sgd", "gossip-pga"};
 }
 
 Role role_for(const TrainConfig& config, int rank, int nodes) {
   check_known(config.algo);
   const bool has_servers = is_parameter_server(config.algo);
-  if (!has_servers && !is_gossip(config.algo) && !config.leave_early.empty())
+  if (is_lockstep(config.algo) && !config.leave_early.empty())
     throw ConfigError("--leave-early needs an asynchronous method: with --algo " + config.algo +
                       " every rank takes every step");
   const int workers = has_servers ? make_ps_layout(0, nodes, config.servers).workers : nodes;
@@ -60,11 +67,9 @@ std::unique_ptr<Algorithm> make_worker_method(const TrainConfig& config,
   if (role_for(config, world.rank(), world.size()) != Role::worker)
     throw std::logic_error("make_worker_method on a server rank");
   if (config.algo == "allreduce") return std::make_unique<AllReduceSgd>(world);
+  if (config.algo == "local-sgd") return std::make_unique<LocalSgd>(config, world);
   if (is_gossip(config.algo)) {
-    const auto mode = config.algo == "gossip-pull" ? gossip::Mode::pull
-                      : config.push_mode == "sum"  ? gossip::Mode::push_sum
-                                                   : gossip::Mode::push_average;
-    return std::make_unique<GossipSgd>(mode, config, world);
+    return std::make_unique<GossipSgd>(gossip::mode_for(config), config, world);
   }
   const auto method = config.algo == "asgd" ? PsMethod::asgd : PsMethod::easgd;
   return std::make_unique<ParameterServerWorker>(method, config, world, workers);

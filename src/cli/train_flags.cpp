@@ -20,7 +20,9 @@ void add_train_flags(CLI::App& app, TrainConfig& c) {
   app.add_option("--algo", c.algo,
                  "Method: allreduce (synchronous all-reduce SGD) | asgd (asynchronous SGD on "
                  "parameter servers) | easgd (elastic averaging SGD on parameter servers) | "
-                 "gossip-pull | gossip-push (gossiping SGD: averaging with one peer at a time)")
+                 "gossip-pull | gossip-push (gossiping SGD: averaging with one peer at a time) | "
+                 "local-sgd (workers average their models every --local-steps) | gossip-pga "
+                 "(gossip, and an exact average every --global-every steps)")
       ->capture_default_str()
       ->group("Method");
   app.add_option("--servers", c.servers, "asgd/easgd: parameter servers (the last S ranks)")
@@ -45,6 +47,26 @@ void add_train_flags(CLI::App& app, TrainConfig& c) {
       ->group("Method");
   app.add_flag("--gossip-momentum", c.gossip_momentum,
                "gossip: mix momentum buffers too (default: local)")
+      ->group("Method");
+  app.add_option("--local-steps", c.local_steps,
+                 "local-sgd: steps each worker takes alone between two averages of the models")
+      ->capture_default_str()
+      ->group("Method");
+  app.add_option("--post-local-after", c.post_local_after,
+                 "local-sgd: synchronous all-reduce SGD for the first E epochs, then local SGD "
+                 "(post-local SGD)")
+      ->capture_default_str()
+      ->group("Method");
+  app.add_flag("--average-momentum", c.average_momentum,
+               "local-sgd: average the momentum buffers with the models (default: local)")
+      ->group("Method");
+  app.add_option("--global-every", c.global_every,
+                 "gossip-pga: steps between two exact all-reduce averages of every node's model")
+      ->capture_default_str()
+      ->group("Method");
+  app.add_option("--gossip-mode", c.gossip_mode,
+                 "gossip-pga: pull | push (push-sum, or the variant --push-mode names)")
+      ->capture_default_str()
       ->group("Method");
   app.add_option("--tau", c.tau,
                  "easgd: local steps between elastic exchanges; gossip: between rounds")

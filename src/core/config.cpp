@@ -13,7 +13,7 @@ namespace distsgd {
   X(algo)                                                                                         \
   X(servers)                                                                                      \
   X(max_staleness) X(tau) X(easgd_beta) X(topology) X(gossip_peers) X(push_mode)                  \
-      X(gossip_momentum) X(straggler) X(straggler_random) X(leave_early) X(inject_nan) X(survive_worker_loss) X(model) X(dataset)      \
+      X(gossip_momentum) X(local_steps) X(post_local_after) X(average_momentum) X(global_every) X(gossip_mode) X(straggler) X(straggler_random) X(leave_early) X(inject_nan) X(survive_worker_loss) X(model) X(dataset)      \
           X(data_dir) X(synthetic_shape) X(augment) X(epochs) X(batch_size) X(lr) X(momentum)     \
               X(nesterov) X(weight_decay) X(lr_schedule) X(lr_decay_epochs) X(lr_decay)           \
                   X(warmup_epochs) X(lr_scaling) X(max_steps) X(eval_every) X(eval_batch_size)    \
@@ -181,6 +181,14 @@ void TrainConfig::validate() const {
   require(push_mode == "sum" || push_mode == "average",
           "--push-mode must be sum or average (got " + push_mode + ")");
   require(!gossip_momentum || momentum > 0, "--gossip-momentum needs --momentum > 0");
+  require(local_steps >= 1, fmt::format("--local-steps must be at least 1 (got {})", local_steps));
+  require(post_local_after >= 0,
+          fmt::format("--post-local-after must be >= 0 epochs (got {})", post_local_after));
+  require(!average_momentum || momentum > 0, "--average-momentum needs --momentum > 0");
+  require(global_every >= 1,
+          fmt::format("--global-every must be at least 1 (got {})", global_every));
+  require(gossip_mode == "pull" || gossip_mode == "push",
+          "--gossip-mode must be pull or push (got " + gossip_mode + ")");
   require(std::isfinite(easgd_beta) && easgd_beta > 0 && easgd_beta <= 1,
           fmt::format("--easgd-beta must be in (0, 1] (got {})", easgd_beta));
   if (const auto slow = straggler_spec())

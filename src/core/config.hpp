@@ -36,6 +36,18 @@ struct TrainConfig {
   std::string push_mode = "sum";    // gossip-push: sum (push-sum) | average (the seed's variant)
   bool gossip_momentum = false;     // mix momentum buffers too
 
+  // Hybrids. local-sgd (Lin et al. 2020): workers train alone and average
+  // their models by all-reduce every local_steps steps; post-local SGD: plain
+  // synchronous all-reduce SGD for the first post_local_after epochs.
+  // gossip-pga (Chen et al. 2021): a gossip round (gossip_mode; the gossip
+  // settings above) every step and an exact all-reduce average every
+  // global_every steps.
+  int local_steps = 4;
+  int64_t post_local_after = 0;
+  bool average_momentum = false;  // local-sgd: average the momentum buffers too
+  int global_every = 8;
+  std::string gossip_mode = "pull";  // gossip-pga: pull | push (--push-mode says which push)
+
   // Fault injection, to measure what slow or departing nodes do to a method.
   std::string straggler;         // "RANK:FACTOR": that rank computes FACTOR times slower
   std::string straggler_random;  // "P:MS": each rank's step is delayed MS ms with probability P

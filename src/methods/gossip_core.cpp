@@ -12,6 +12,13 @@ namespace {
 constexpr std::size_t kWeightFloats = sizeof(double) / sizeof(float);
 }  // namespace
 
+Mode mode_for(const TrainConfig& config) {
+  const bool pull = config.algo == "gossip-pull" ||
+                    (config.algo == "gossip-pga" && config.gossip_mode == "pull");
+  if (pull) return Mode::pull;
+  return config.push_mode == "average" ? Mode::push_average : Mode::push_sum;
+}
+
 void Inbox::clear() {
   std::fill(sum.begin(), sum.end(), 0.0f);
   weight = 0.0;

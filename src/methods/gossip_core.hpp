@@ -21,11 +21,15 @@
 #include <vector>
 
 #include "core/checkpoint_record.hpp"
+#include "core/config.hpp"
 #include "methods/topology.hpp"
 
 namespace distsgd::gossip {
 
 enum class Mode { pull, push_sum, push_average };
+// The mode of a gossip method's flags: gossip-pull; gossip-push with
+// --push-mode; gossip-pga with --gossip-mode (and --push-mode for push).
+Mode mode_for(const TrainConfig& config);
 
 struct Settings {
   Mode mode = Mode::pull;
@@ -78,6 +82,9 @@ class NodeCore {
   void absorb(const Inbox& inbox);
 
   double weight() const { return settings_.mode == Mode::push_sum ? weight_ : 1.0; }
+  // After an exact global average (gossip-pga) every node holds the mean:
+  // its push-sum weight is 1 again, as at the start.
+  void reset_weight() { weight_ = 1.0; }
   int64_t rounds() const { return rounds_; }
   int64_t pushes_sent() const { return pushes_sent_; }
   void count_push() { ++pushes_sent_; }

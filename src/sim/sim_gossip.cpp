@@ -2,12 +2,17 @@
 
 #include <algorithm>
 
+#include "methods/periodic_average.hpp"
+
 namespace distsgd::sim {
 namespace {
 constexpr double kPullRequestBytes = 8.0;  // the engine's int64 token
 }
 
-SimGossip::SimGossip(Cluster& cluster, gossip::Mode mode) : cluster_(cluster), mode_(mode) {}
+SimGossip::SimGossip(Cluster& cluster, gossip::Mode mode)
+    : cluster_(cluster),
+      mode_(mode),
+      global_every_(cluster.config().algo == "gossip-pga" ? cluster.config().global_every : 0) {}
 
 double SimGossip::state_wire_floats() const {
   const auto n = static_cast<double>(cluster_.settings().numel);
@@ -143,23 +148,86 @@ void SimGossip::complete_step(int i) {
   cluster_.step_done(i);
   ++node.step;
   const auto& settings = cluster_.settings();
+  if (hybrid::global_average_due(node.step - 1, global_every_)) {
+    at_meeting(i, Meeting::global_average);
+    return;
+  }
   if (cluster_.evaluation_due(node.step)) {
-    at_meeting(i);
+    at_meeting(i, Meeting::evaluation);
     return;
   }
   if (node.step < settings.total_steps) begin_step(i);
 }
 
-// An evaluation (every --eval-every steps, or at epoch ends): a collective of every node.
-void SimGossip::at_meeting(int i) {
+// An evaluation (every --eval-every steps, or at epoch ends) or gossip-pga's
+// global average: a collective of every node.
+void SimGossip::at_meeting(int i, Meeting meeting) {
   waiting_.push_back(i);
   cluster_.times(i).wait_s -= cluster_.now();  // plus the time the meeting ends, below
   if (waiting_.size() < nodes_.size()) return;
   const double now = cluster_.now();
   for (int node : waiting_) cluster_.times(node).wait_s += now;
   waiting_.clear();
+  if (meeting == Meeting::global_average) {
+    // The engine settles first: every push in flight arrives (their events
+    // come before this one at the same time) and is taken in.
+    double settled = now;
+    for (const auto& node : nodes_)
+      for (double arrival : node.push_arrives_s) settled = std::max(settled, arrival);
+    for (int node = 0; node < static_cast<int>(nodes_.size()); ++node)
+      cluster_.times(node).wait_s += settled - now;
+    cluster_.events().at(settled, [this] { global_average(); });
+    return;
+  }
   cluster_.evaluation_point();
   for (int node = 0; node < static_cast<int>(nodes_.size()); ++node) begin_step(node);
+}
+
+// The engine's GossipSgd::global_average: the weighted mean of the whole mass
+// (after absorb_everything, nothing is in flight), weights back to 1.
+void SimGossip::global_average() {
+  absorb_everything();
+  const int n = static_cast<int>(nodes_.size());
+  const bool momentum = cluster_.config().gossip_momentum;
+  if (cluster_.real()) {
+    double weight = 0.0;
+    for (const auto& node : nodes_) weight += node.core->weight();
+    const auto mean_of = [&](auto&& vector_of) {
+      auto& first = vector_of(nodes_.front());
+      if (first.empty()) return;
+      std::vector<float> mean(first.size(), 0.0f);
+      for (auto& node : nodes_) {
+        const auto w = static_cast<float>(node.core->weight());
+        const auto& values = vector_of(node);
+        for (std::size_t k = 0; k < mean.size(); ++k) mean[k] += w * values[k];
+      }
+      math::scale(mean, static_cast<float>(1.0 / weight));
+      for (auto& node : nodes_) vector_of(node) = mean;
+    };
+    mean_of([](Node& node) -> std::vector<float>& { return node.params; });
+    if (momentum) mean_of([](Node& node) -> std::vector<float>& { return node.momentum.buffer; });
+  }
+  for (auto& node : nodes_) {
+    node.core->reset_weight();
+    node.core->load(node.params, node.momentum.buffer);  // what peers pull from now on
+  }
+  const double floats = static_cast<double>(cluster_.settings().numel) * (momentum ? 2.0 : 1.0);
+  const double cost = allreduce_s(cluster_.settings().allreduce, n, Cluster::bytes(1) * floats,
+                                  cluster_.settings().network);
+  ++global_averages_;
+  global_average_s_ += cost;
+  for (int node = 0; node < n; ++node) cluster_.times(node).comm_s += cost;
+  cluster_.events().after(cost, [this] { after_global_average(); });
+}
+
+void SimGossip::after_global_average() {
+  for (int i = 0; i < static_cast<int>(nodes_.size()); ++i) {
+    const auto step = nodes_[static_cast<std::size_t>(i)].step;
+    if (cluster_.evaluation_due(step))
+      at_meeting(i, Meeting::evaluation);
+    else if (step < cluster_.settings().total_steps)
+      begin_step(i);
+  }
 }
 
 void SimGossip::absorb_everything() {
@@ -224,6 +292,11 @@ nlohmann::json SimGossip::summary() const {
     figures["pushes_skipped"] = pushes_skipped_;
   }
   if (mode_ == gossip::Mode::push_sum) figures["total_weight"] = total_weight();
+  if (global_every_ > 0) {
+    figures["global_every"] = global_every_;
+    figures["global_averages"] = global_averages_;
+    figures["global_average_s"] = global_average_s_;
+  }
   return figures;
 }
 

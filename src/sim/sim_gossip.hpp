@@ -13,7 +13,11 @@
 //     peer's next step; a peer whose previous push from this node has not
 //     arrived yet is skipped that round (the engine's synchronous sends);
 //   - evaluations at epoch ends are meetings of every node (collectives in
-//     the engine): the first to arrive waits for the last.
+//     the engine): the first to arrive waits for the last;
+//   - gossip-pga: every --global-every steps a meeting too, which waits for
+//     the pushes in flight (the engine's settle), then gives every node the
+//     exact mean (push-sum: weighted, weights back to 1) after allreduce_s()
+//     of the model's floats.
 // The push-sum weight of every node, inbox and message in flight sums to the
 // number of nodes at every moment (tested).
 #include <optional>
@@ -55,7 +59,10 @@ class SimGossip final : public SimMethod {
   void mix_and_finish_step(int node);
   void push_round(int node);
   void complete_step(int node);
-  void at_meeting(int node);
+  enum class Meeting { evaluation, global_average };
+  void at_meeting(int node, Meeting meeting);
+  void global_average();
+  void after_global_average();
   void absorb_everything();
   double state_wire_floats() const;
 
@@ -66,6 +73,9 @@ class SimGossip final : public SimMethod {
   double in_flight_weight_ = 0.0;
   std::vector<double> consensus_;
   int64_t pushes_skipped_ = 0, bytes_sent_ = 0;
+  int global_every_ = 0;  // gossip-pga's --global-every; 0: plain gossip
+  int64_t global_averages_ = 0;
+  double global_average_s_ = 0.0;
 };
 
 }  // namespace distsgd::sim

@@ -5,6 +5,7 @@
 #include "sim/cluster.hpp"
 #include "sim/sim_allreduce.hpp"
 #include "sim/sim_gossip.hpp"
+#include "sim/sim_local_sgd.hpp"
 #include "sim/sim_parameter_server.hpp"
 
 namespace distsgd::sim {
@@ -19,13 +20,13 @@ std::unique_ptr<SimMethod> make_sim_method(Cluster& cluster) {
   if (algo == "allreduce") return std::make_unique<SimAllReduce>(cluster);
   if (algo == "asgd") return std::make_unique<SimParameterServer>(cluster, PsMethod::asgd);
   if (algo == "easgd") return std::make_unique<SimParameterServer>(cluster, PsMethod::easgd);
-  if (algo == "gossip-pull") return std::make_unique<SimGossip>(cluster, gossip::Mode::pull);
-  if (algo == "gossip-push")
-    return std::make_unique<SimGossip>(cluster, cluster.config().push_mode == "average"
-                                                    ? gossip::Mode::push_average
-                                                    : gossip::Mode::push_sum);
+  if (algo == "gossip-pull" || algo == "gossip-push" || algo == "gossip-pga")
+    return std::make_unique<SimGossip>(cluster, gossip::mode_for(cluster.config()));
+  if (algo == "local-sgd") return std::make_unique<SimLocalSgd>(cluster);
   throw ConfigError(fmt::format(
-      "--algo {}: the simulator runs allreduce, asgd, easgd, gossip-pull, gossip-push", algo));
+      "--algo {}: the simulator runs allreduce, asgd, easgd, gossip-pull, gossip-push, "
+      "local-sgd, gossip-pga",
+      algo));
 }
 
 }  // namespace distsgd::sim

@@ -59,6 +59,8 @@ void TrainStep::run(const std::vector<int64_t>& shard, int64_t step_in_epoch,
   auto inputs = batch.inputs.to(parts_.device);
   auto targets = batch.targets.to(parts_.device);
 
+  const StepInfo info{step, position.epoch, parts_.schedule.at(step)};
+  parts_.method.begin_step(info);
   flat.zero_grads();
   if (parts_.buckets) parts_.buckets->begin_step();
   auto logits = parts_.model.forward(inputs);
@@ -68,7 +70,6 @@ void TrainStep::run(const std::vector<int64_t>& shard, int64_t step_in_epoch,
   if (parts_.buckets) parts_.buckets->end_backward();
   parts_.faults.delay(step, seconds_since(started));
 
-  const StepInfo info{step, position.epoch, parts_.schedule.at(step)};
   const double loss_value = loss.item<double>();
   const bool finite_loss = std::isfinite(loss_value);
   if (!finite_loss && nan_policy_ == NanPolicy::stop) {

@@ -107,5 +107,53 @@ TEST(GossipInProcess, PullAveragingReachesConsensusGeometrically) {
   });
 }
 
+// gossip-pga: after each global average every replica is the same exact
+// mean (push-sum: of the whole mass, pushes in flight included), and every
+// push-sum weight is 1 again; in between, gossip lets them drift.
+TEST(GossipInProcess, PgaGlobalAverageMakesEveryReplicaTheExactMean) {
+  for (const auto mode : {gossip::Mode::pull, gossip::Mode::push_sum}) {
+    std::vector<double> expected(kSize);
+    for (int r = 0; r < kRanks; ++r) {
+      const auto x = start_vector(r);
+      for (std::size_t i = 0; i < kSize; ++i) expected[i] += x[i] / kRanks;
+    }
+    run_ranks(kRanks, [&](comm::Communicator& world) {
+      auto config = gossip_config("random");
+      config.algo = "gossip-pga";
+      config.global_every = 4;
+      GossipSgd gossip(mode, config, world);
+      EXPECT_EQ(gossip.traits().name, "gossip-pga");
+      Replica replica;
+      gossip.start(replica.view());
+      replica.params = start_vector(world.rank());
+      for (int64_t step = 0; step < 8; ++step) {
+        // The learning rate is 0: gossip alone moves the replicas, and a step's
+        // gradient never changes the mean (push-sum's mass is conserved).
+        gossip.after_step(replica.view(), {step, 0, 0.0});
+        std::vector<float> high(replica.params), low(replica.params);
+        world.allreduce(high.data(), kSize, comm::DType::f32, comm::ReduceOp::max, "max");
+        world.allreduce(low.data(), kSize, comm::DType::f32, comm::ReduceOp::min, "min");
+        const float apart = math::max_abs_difference(high, low);
+        if ((step + 1) % 4 == 0) {
+          EXPECT_EQ(apart, 0.0f) << "after the global average of step " << step;
+          EXPECT_EQ(gossip.weight(), 1.0);
+          // Push-sum conserves the mass, so the mean is the start vectors';
+          // pull averaging does not (it is not symmetric).
+          if (mode == gossip::Mode::push_sum) {
+            double worst = 0;
+            for (std::size_t i = 0; i < kSize; ++i)
+              worst = std::max(worst, std::fabs(replica.params[i] - expected[i]));
+            EXPECT_LT(worst, 1e-5) << "the furthest element from the exact mean";
+          }
+        } else if (step == 0) {
+          EXPECT_GT(apart, 1e-3f) << "one gossip round does not reach consensus";
+        }
+      }
+      gossip.finish(replica.view());
+      EXPECT_EQ(gossip.summary().at("global_averages_rank0").get<int64_t>(), 2);
+    });
+  }
+}
+
 }  // namespace
 }  // namespace distsgd
