@@ -56,7 +56,7 @@ const std::string kMlp =
 // deterministic: a run stopped after epoch 1 and resumed from its manifest ends
 // with exactly the parameters of an uninterrupted run. That needs the server's
 // shard, momentum and version and the worker's replica and momentum back.
-void expect_exact_resume(const std::string& algo, const std::string& flags) {
+void expect_exact_resume(const std::string& algo, const std::string& flags, int workers = 1) {
   const std::string args = kMlp + "--momentum 0.9 --epochs 2 --algo " + algo + " " + flags + " ";
   const auto whole = make_temp_dir(algo + "-whole");
   const auto parts = make_temp_dir(algo + "-parts");
@@ -67,7 +67,7 @@ void expect_exact_resume(const std::string& algo, const std::string& flags) {
   ASSERT_FALSE(a.empty() || stopped.empty() || b.empty());
   EXPECT_TRUE(stopped.at("stopped_early").get<bool>());
   EXPECT_TRUE(stopped.at("checkpoints").get<bool>());
-  const int64_t per_epoch = 60000 / 128;
+  const int64_t per_epoch = 60000 / workers / 128;
   EXPECT_EQ(stopped.at("steps"), per_epoch);
   EXPECT_EQ(a.at("steps"), 2 * per_epoch);
   EXPECT_EQ(b.at("steps"), 2 * per_epoch);
@@ -84,6 +84,12 @@ void expect_exact_resume(const std::string& algo, const std::string& flags) {
 
 TEST(AsyncCheckpoints, AsgdOneWorkerResumesExactly) { expect_exact_resume("asgd", ""); }
 TEST(AsyncCheckpoints, EasgdOneWorkerResumesExactly) { expect_exact_resume("easgd", "--tau 2"); }
+// Local SGD on two workers is deterministic too. 234 steps an epoch is not a
+// multiple of 7: the checkpoint's average restarts the count of local steps
+// in the first run as in the resumed one.
+TEST(AsyncCheckpoints, LocalSgdTwoWorkersResumeExactly) {
+  expect_exact_resume("local-sgd", "--local-steps 7", 2);
+}
 
 // Two ASGD workers and a server: the manifest lists three parts; resuming
 // restores the server's shard exactly (a resumed run with nothing left to
