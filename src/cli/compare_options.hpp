@@ -9,7 +9,8 @@ namespace distsgd::cli {
 
 struct CompareOptions {
   std::vector<int> nodes = {1, 2, 4};
-  std::vector<std::string> algos = {"allreduce", "asgd", "easgd", "gossip-pull", "gossip-push"};
+  std::vector<std::string> algos = {"allreduce",   "asgd",      "easgd",     "gossip-pull",
+                                    "gossip-push", "local-sgd", "gossip-pga"};
   int repeat = 1;
   std::string out = "runs/compare";
   std::string straggler;  // "RANK:FACTOR": also run every configuration with it

@@ -175,7 +175,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   compare
       ->add_option("--algos", compare_options.algos,
-                   "Methods, e.g. allreduce,asgd,easgd,gossip-pull,gossip-push")
+                   "Methods, e.g. allreduce,asgd,easgd,gossip-pull,gossip-push,local-sgd,gossip-pga")
       ->delimiter(',')
       ->capture_default_str();
   compare->add_option("--repeat", compare_options.repeat, "Runs of each configuration")
