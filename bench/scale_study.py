@@ -25,7 +25,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-METHODS = ["allreduce", "asgd", "easgd", "gossip-pull", "gossip-push"]
+METHODS = ["allreduce", "asgd", "easgd", "gossip-pull", "gossip-push", "local-sgd", "gossip-pga"]
 
 # Hyperparameters: one setting per method at every node count, stated in the report. ASGD with
 # momentum diverges past a few workers (its staleness acts as momentum of its own: Mitliagkas et
@@ -37,6 +37,10 @@ METHOD_FLAGS = {
     "easgd": [],
     "gossip-pull": [],
     "gossip-push": [],
+    # The hybrids at the settings of their papers' headline runs: local SGD averaging every 8
+    # steps, Gossip-PGA (pull) averaging globally every 8 steps.
+    "local-sgd": ["--local-steps", "8"],
+    "gossip-pga": ["--global-every", "8"],
 }
 
 # Compute per step (batch 32 per worker). cnn: this machine's measured step (single thread),
