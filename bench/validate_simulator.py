@@ -33,13 +33,13 @@ from validation.report import Csv, Table
 from validation.runs import Runner
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-METHODS = ["allreduce", "asgd", "easgd", "gossip-pull", "gossip-push"]
+METHODS = ["allreduce", "asgd", "easgd", "gossip-pull", "gossip-push", "local-sgd", "gossip-pga"]
 
 
 class Plan:
     """What each section runs: the full validation, or a smoke test (--quick)."""
 
-    def __init__(self, quick):
+    def __init__(self, quick, methods=None):
         self.quick = quick
         self.steps = 20 if quick else 150
         # (method, ranks): asgd/easgd need a worker and a server, gossip a peer.
@@ -58,6 +58,10 @@ class Plan:
         self.link_queue_case = (2, "100mbit") if quick else (4, "100mbit")
         self.overlap_case = (2, "100mbit") if quick else (4, "1gbit")
         self.timeout_s = 300 if quick else 1200
+        if methods:  # --methods: only these (the collectives and goals still run)
+            self.timing = [(m, r) for m, r in self.timing if m in methods]
+            self.throttled_methods = [m for m in self.throttled_methods if m in methods]
+            self.accuracy = [m for m in self.accuracy if m in methods]
 
 
 def parse_args(argv):
@@ -67,6 +71,8 @@ def parse_args(argv):
                         help="tiny runs, 1-2 configurations per section (a smoke test)")
     parser.add_argument("--skip-netns", action="store_true",
                         help="skip the throttled network (section c and its ablation cases)")
+    parser.add_argument("--methods", default="",
+                        help="comma-separated: validate only these methods (default: all)")
     parser.add_argument("--distsgd", default=os.path.join(REPO, "build", "distsgd"),
                         help="the distsgd binary (default: build/distsgd)")
     return parser.parse_args(argv)
@@ -133,7 +139,13 @@ def throttled_section(runner, csv_out, findings, plan, out_dir, ablations):
 
 def main(argv):
     args = parse_args(argv)
-    plan = Plan(args.quick)
+    methods = [m for m in args.methods.split(",") if m]
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        print(f"validate_simulator: error: unknown --methods {','.join(unknown)} "
+              f"(known: {','.join(METHODS)})", file=sys.stderr)
+        return 2
+    plan = Plan(args.quick, methods)
     problem = check_binary(args.distsgd)
     if problem:
         print(f"validate_simulator: error: {problem}", file=sys.stderr)
