@@ -39,7 +39,8 @@ METHOD_FLAGS = {
     "gossip-push": [],
     # The hybrids at the settings of their papers' headline runs: local SGD averaging every 8
     # steps, Gossip-PGA (pull) averaging globally every 8 steps.
-    "local-sgd": ["--local-steps", "8"],
+    # (No checkpoints, as `distsgd compare` runs: local SGD's checkpoint is an average of its own.)
+    "local-sgd": ["--local-steps", "8", "--checkpoint-every", "0"],
     "gossip-pga": ["--global-every", "8"],
 }
 

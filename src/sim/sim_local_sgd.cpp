@@ -113,12 +113,15 @@ void SimLocalSgd::arrive(int i, Meeting meeting) {
       const bool checkpoint = meeting == Meeting::checkpoint;
       const bool momentum = checkpoint || cluster_.config().average_momentum;
       average_models(momentum, checkpoint);
-      double floats = static_cast<double>(cluster_.settings().numel) * (momentum ? 2.0 : 1.0);
-      if (checkpoint) floats += static_cast<double>(cluster_.settings().buffer_numel);
-      const double cost = n == 1 ? 0.0
-                                 : allreduce_s(cluster_.settings().allreduce, n,
-                                               Cluster::bytes(1) * floats,
-                                               cluster_.settings().network);
+      const double floats =
+          static_cast<double>(cluster_.settings().numel) * (momentum ? 2.0 : 1.0);
+      // The engine keeps a checkpoint's time out of the training time: its
+      // average (inside the checkpoint) changes the replicas but costs no
+      // training time here either.
+      const double cost = n == 1 || checkpoint
+                              ? 0.0
+                              : allreduce_s(cluster_.settings().allreduce, n,
+                                            Cluster::bytes(1) * floats, cluster_.settings().network);
       average_s_ += cost;
       for (int node = 0; node < n; ++node) {
         cluster_.times(node).comm_s += cost;

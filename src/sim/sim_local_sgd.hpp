@@ -14,7 +14,8 @@
 //   - evaluations are meetings (collectives in the engine) that score the
 //     mean of the replicas without changing them; at a checkpoint epoch's end
 //     the engine makes the replicas whole (models, momentum and statistics
-//     averaged, the local count restarted), and so does this driver.
+//     averaged, the local count restarted), and so does this driver (at no
+//     cost in training time: the engine counts a checkpoint's time apart).
 #include <optional>
 
 #include "methods/periodic_average.hpp"
