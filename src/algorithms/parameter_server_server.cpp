@@ -43,6 +43,7 @@ void ParameterServer::start(ReplicaView replica) {
   settings.rank = world_.rank();
   settings.hyper = {config_.momentum, config_.weight_decay, config_.nesterov};
   settings.alpha = easgd_alpha(config_.easgd_beta, layout_.workers);
+  settings.asgd_rule = ps::parse_asgd_rule(config_.asgd_rule);
   settings.max_staleness = config_.max_staleness;
   settings.heartbeat_s = heartbeat_interval_s(config_.timeout_s);
   settings.silent_after_s = config_.timeout_s;

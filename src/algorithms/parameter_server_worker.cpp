@@ -9,6 +9,7 @@
 #include "algorithms/initial_state.hpp"
 #include "algorithms/parameter_server.hpp"
 #include "core/errors.hpp"
+#include "methods/asgd_rule.hpp"
 #include "methods/update_math.hpp"
 
 namespace distsgd {
@@ -147,6 +148,9 @@ nlohmann::json ParameterServerWorker::summary() {
   figures["worker_exchanges"] = exchanges_;
   figures["worker_exchange_mean_s"] =
       exchanges_ > 0 ? exchange_s_ / static_cast<double>(exchanges_) : 0.0;
+  if (method_ == PsMethod::asgd)
+    figures.update(ps::asgd_rule_figures(ps::parse_asgd_rule(config_.asgd_rule), config_.momentum,
+                                         core_->layout().workers));
   if (method_ == PsMethod::easgd) {
     figures["easgd_alpha"] = config_.easgd_beta / core_->layout().workers;
     figures["tau"] = config_.tau;

@@ -32,6 +32,13 @@ void add_train_flags(CLI::App& app, TrainConfig& c) {
                  "asgd/easgd: a worker may be at most K updates ahead of the slowest live worker "
                  "(the server holds its reply); unset: unbounded")
       ->group("Method");
+  app.add_option("--asgd-rule", c.asgd_rule,
+                 "asgd: how the server steps on a gradient: momentum (--momentum is the effective "
+                 "momentum: the server's own is max(0, momentum - (1 - 1/workers)), asynchrony "
+                 "adding the rest) | staleness (a gradient tau updates old steps lr / max(1, tau)) "
+                 "| staleness-momentum (both) | plain (Downpour: lr and --momentum as given)")
+      ->capture_default_str()
+      ->group("Method");
   app.add_option("--topology", c.topology, "gossip: peers from random | ring | exponential")
       ->capture_default_str()
       ->group("Method");

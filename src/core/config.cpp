@@ -12,8 +12,10 @@ namespace distsgd {
 #define DISTSGD_CONFIG_FIELDS(X)                                                                  \
   X(algo)                                                                                         \
   X(servers)                                                                                      \
-  X(max_staleness) X(tau) X(easgd_beta) X(topology) X(gossip_peers) X(push_mode)                  \
-      X(gossip_momentum) X(local_steps) X(post_local_after) X(average_momentum) X(global_every) X(gossip_mode) X(straggler) X(straggler_random) X(leave_early) X(inject_nan) X(survive_worker_loss) X(model) X(dataset)      \
+  X(max_staleness) X(asgd_rule) X(tau) X(easgd_beta) X(topology) X(gossip_peers) X(push_mode)     \
+      X(gossip_momentum) X(local_steps) X(post_local_after) X(average_momentum) X(global_every)  \
+          X(gossip_mode) X(straggler) X(straggler_random) X(leave_early) X(inject_nan)          \
+              X(survive_worker_loss) X(model) X(dataset)                                        \
           X(data_dir) X(synthetic_shape) X(augment) X(epochs) X(batch_size) X(lr) X(momentum)     \
               X(nesterov) X(weight_decay) X(lr_schedule) X(lr_decay_epochs) X(lr_decay)           \
                   X(warmup_epochs) X(lr_scaling) X(max_steps) X(eval_every) X(eval_batch_size)    \
@@ -173,6 +175,11 @@ void TrainConfig::validate() const {
   require(!log_dir.empty(), "--log-dir must not be empty");
   require(servers >= 1, fmt::format("--servers must be at least 1 (got {})", servers));
   require(!max_staleness || *max_staleness >= 0, "--max-staleness must be >= 0");
+  // The names of methods/asgd_rule.cpp (core cannot include methods).
+  require(asgd_rule == "plain" || asgd_rule == "momentum" || asgd_rule == "staleness" ||
+              asgd_rule == "staleness-momentum",
+          "--asgd-rule must be one of plain, momentum, staleness, staleness-momentum (got '" +
+              asgd_rule + "')");
   require(tau >= 1, fmt::format("--tau must be at least 1 (got {})", tau));
   require(topology == "random" || topology == "ring" || topology == "exponential",
           "unknown --topology '" + topology + "' (known: random, ring, exponential)");

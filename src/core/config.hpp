@@ -27,6 +27,10 @@ struct TrainConfig {
   // Parameter-server methods (asgd, easgd): the last `servers` ranks serve.
   int servers = 1;
   std::optional<int64_t> max_staleness;  // asgd/easgd: bound on a worker's lead; unset: none
+  // asgd: how the server steps on a gradient (methods/asgd_rule.hpp): plain
+  // (Downpour) | momentum (--momentum is the effective momentum, asynchrony's
+  // included) | staleness (lr / max(1, staleness)) | staleness-momentum (both).
+  std::string asgd_rule = "momentum";
   int64_t tau = 1;                       // easgd: steps between elastic exchanges
   double easgd_beta = 0.9;               // easgd: alpha = beta / workers
 

@@ -11,10 +11,14 @@ namespace distsgd::ps {
 
 ServerCore::ServerCore(const ServerSettings& settings, std::vector<float> shard, double start_s)
     : settings_(settings),
+      hyper_(settings.hyper),
       params_(std::move(shard)),
       peers_(static_cast<std::size_t>(settings.workers)),
       end_(settings.workers, settings.heartbeat_s) {
   for (auto& p : peers_) p.last_request = start_s;
+  if (settings.method == PsMethod::asgd)
+    hyper_.momentum =
+        asgd_explicit_momentum(settings.asgd_rule, settings.hyper.momentum, settings.workers);
 }
 
 bool ServerCore::listening(int worker) const {
@@ -81,9 +85,14 @@ void ServerCore::handle(int worker, std::span<const float> message, double now_s
 
 void ServerCore::update(int worker, Peer& p, const Header& header, std::span<const float> payload,
                         double now_s, std::vector<Reply>& out) {
-  stats_.record_staleness(version_ - header.version);
+  // The updates this shard has had since the worker read it. Every worker's
+  // step updates every shard once, so with several servers each counts the
+  // same steps and a gradient has (up to arrival order) one staleness.
+  const int64_t staleness = version_ - header.version;
+  stats_.record_staleness(staleness);
   if (settings_.method == PsMethod::asgd) {
-    math::sgd_step(params_, payload, momentum_, settings_.hyper, header.lr);
+    math::sgd_step(params_, payload, momentum_, hyper_,
+                   asgd_step_lr(settings_.asgd_rule, header.lr, staleness));
   } else {
     // The reply carries the centre before the move, so the worker moves by
     // the same d = alpha * (x - c) as the centre does here.

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/checkpoint_record.hpp"
+#include "methods/asgd_rule.hpp"
 #include "methods/end_of_run.hpp"
 #include "methods/ps_layout.hpp"
 #include "methods/ps_protocol.hpp"
@@ -32,7 +33,10 @@ struct ServerSettings {
   PsMethod method = PsMethod::asgd;
   int workers = 1;
   int rank = 0;  // this server's rank, for messages
-  math::SgdHyper hyper;
+  math::SgdHyper hyper;  // momentum: what the user asked for (--momentum)
+  // ASGD: how a gradient becomes a step (asgd_rule.hpp); the server's explicit
+  // momentum is asgd_explicit_momentum(asgd_rule, hyper.momentum, workers).
+  AsgdRule asgd_rule = AsgdRule::momentum;
   float alpha = 0.0f;  // EASGD moving rate
   std::optional<int64_t> max_staleness;
   double heartbeat_s = 1.0;       // heartbeat_interval_s(--timeout-s)
@@ -86,6 +90,8 @@ class ServerCore {
   int64_t version() const { return version_; }
   const ServerStats& stats() const { return stats_; }
   const std::vector<int>& lost() const { return lost_; }
+  // The momentum of this server's optimizer (ASGD: after the rule's compensation).
+  double explicit_momentum() const { return hyper_.momentum; }
   int live_workers() const { return end_.training(); }
 
   // The state a checkpoint part keeps, and its restoration (throws DataError
@@ -120,6 +126,7 @@ class ServerCore {
   Peer& peer(int worker) { return peers_[static_cast<std::size_t>(worker)]; }
 
   ServerSettings settings_;
+  math::SgdHyper hyper_;       // settings_.hyper with the momentum the rule gives
   std::vector<float> params_;  // this server's shard (ASGD) or centre (EASGD)
   math::MomentumState momentum_;
   int64_t version_ = 0;

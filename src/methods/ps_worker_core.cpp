@@ -41,7 +41,10 @@ Header WorkerCore::read_reply(int shard, Kind kind, std::span<const float> messa
     throw RuntimeFailure(fmt::format("server rank {} answered a {} with a {}",
                                      layout_.server_rank(shard), kind_name(kind),
                                      kind_name(static_cast<Kind>(header.kind))));
-  if (kind == Kind::push_gradient || kind == Kind::elastic || kind == Kind::pull)
+  // The version of the parameters this worker computes on: a pull's reply
+  // (evaluation) does not replace them, so it does not count; else the next
+  // gradient would look fresher than it is to the staleness rule.
+  if (kind == Kind::push_gradient || kind == Kind::elastic)
     versions_[static_cast<std::size_t>(shard)] = header.version;
   return header;
 }

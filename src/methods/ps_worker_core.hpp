@@ -34,7 +34,8 @@ class WorkerCore {
                      int64_t epoch, double lr, std::vector<float>& message) const;
   // A reply from the server of `shard` to a request of `kind`: checks its kind
   // (RuntimeFailure naming the server when it is not the one asked for),
-  // records the server's version, and returns its header.
+  // records the server's version (not a pull's: the worker does not compute
+  // on what it pulls for evaluation), and returns its header.
   Header read_reply(int shard, Kind kind, std::span<const float> message);
   // ASGD and pull replies: the shard's parameters into `params` (the full vector).
   void take_parameters(int shard, std::span<const float> message, std::span<float> params) const;
@@ -51,7 +52,9 @@ class WorkerCore {
   PsLayout layout_;
   int tau_;
   float alpha_;
-  std::vector<int64_t> versions_;  // the last version seen from each server
+  // Per server, the version of the shard the worker computes on (the last
+  // push or elastic reply), which each request tells the server.
+  std::vector<int64_t> versions_;
 };
 
 }  // namespace distsgd::ps

@@ -38,6 +38,7 @@ void SimParameterServer::start() {
   settings.workers = wire_.workers;
   settings.hyper = cluster_.hyper();
   settings.alpha = alpha;
+  settings.asgd_rule = ps::parse_asgd_rule(config.asgd_rule);
   settings.max_staleness = config.max_staleness;
   settings.heartbeat_s = heartbeat_s_;
   // No node of the virtual cluster is ever lost: a worker waiting long for a
@@ -262,6 +263,9 @@ nlohmann::json SimParameterServer::summary() const {
   }
   figures["worker_exchanges"] = exchanges;
   figures["worker_exchange_mean_s"] = exchanges > 0 ? exchange_s / static_cast<double>(exchanges) : 0.0;
+  if (method_ == PsMethod::asgd)
+    figures.update(ps::asgd_rule_figures(ps::parse_asgd_rule(cluster_.config().asgd_rule),
+                                         cluster_.hyper().momentum, wire_.workers));
   if (method_ == PsMethod::easgd) {
     figures["easgd_alpha"] = cluster_.config().easgd_beta / wire_.workers;
     figures["tau"] = cluster_.config().tau;

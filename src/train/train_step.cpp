@@ -80,7 +80,7 @@ void TrainStep::run(const std::vector<int64_t>& shard, int64_t step_in_epoch,
         !parts_.traits.stale_updates
             ? ""
             : " (asynchronous updates add momentum of their own: try a lower "
-              "--lr or --momentum)"));
+              "--lr or --momentum; asgd: --asgd-rule momentum, the default, allows for it)"));
   }
   // --nan-policy skip: a non-finite gradient is replaced by zeros before the
   // method sees it, and this rank's own update is dropped. Synchronous workers

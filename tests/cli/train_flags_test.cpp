@@ -31,6 +31,7 @@ const FlagCase kFlagCases[] = {
     {"--algo easgd", "algo", "easgd"},
     {"--servers 2", "servers", 2},
     {"--max-staleness 3", "max_staleness", 3},
+    {"--asgd-rule plain", "asgd_rule", "plain"},
     {"--tau 4", "tau", 4},
     {"--easgd-beta 0.5", "easgd_beta", 0.5},
     {"--topology ring", "topology", "ring"},

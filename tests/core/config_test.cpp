@@ -218,6 +218,8 @@ TEST(TrainConfig, EachBadFieldIsAConfigError) {
       {"bucket_mb 0", [](TrainConfig& c) { c.bucket_mb = 0; }},
       {"bucket_mb negative", [](TrainConfig& c) { c.bucket_mb = -1; }},
       {"log_dir empty", [](TrainConfig& c) { c.log_dir.clear(); }},
+      {"asgd_rule unknown", [](TrainConfig& c) { c.asgd_rule = "downpour"; }},
+      {"asgd_rule empty", [](TrainConfig& c) { c.asgd_rule.clear(); }},
   };
   for (const auto& bad : cases) {
     SCOPED_TRACE(bad.name);

@@ -53,6 +53,32 @@ TEST(SimParameterServer, StalenessComesOutOfTheOrderOfArrivals) {
   EXPECT_EQ(outcome.summary.at("method").at("server_updates").get<double>(), 80.0);
 }
 
+// The simulator's servers are ps::ServerCore, so they run the same rule; its
+// summary says which, and with which momentum.
+TEST(SimParameterServer, AsgdSummaryRecordsTheRuleAndTheServersMomentum) {
+  auto settings = testing::settings_for("asgd", 5, 10, 4);  // 4 workers, momentum 0.9
+  const auto remedy = simulate(settings, nullptr, constant_lr).summary.at("method");
+  EXPECT_EQ(remedy.at("asgd_rule"), "momentum");
+  EXPECT_DOUBLE_EQ(remedy.at("asgd_explicit_momentum").get<double>(), 0.15);
+  settings.config.asgd_rule = "plain";
+  const auto plain = simulate(settings, nullptr, constant_lr).summary.at("method");
+  EXPECT_EQ(plain.at("asgd_rule"), "plain");
+  EXPECT_DOUBLE_EQ(plain.at("asgd_explicit_momentum").get<double>(), 0.9);
+}
+
+// Two workers pushing in turn on a closed-form loss: the remedy's servers end
+// elsewhere than plain Downpour's (the rule reaches the simulated servers).
+TEST(SimParameterServer, TheRuleChangesWhereTheSimulatedServersGo) {
+  const int64_t numel = 5, steps = 12;
+  auto settings = testing::settings_for("asgd", 4, numel, steps);
+  testing::QuadraticSource remedy_source(numel), plain_source(numel);
+  simulate(settings, &remedy_source, constant_lr);
+  settings.config.asgd_rule = "plain";
+  simulate(settings, &plain_source, constant_lr);
+  EXPECT_GT(math::max_abs_difference(remedy_source.last_evaluated, plain_source.last_evaluated),
+            1e-3f);
+}
+
 TEST(SimParameterServer, RequestsConvergingOnAServerWaitOnItsLink) {
   auto settings = testing::settings_for("asgd", 9, 1 << 20, 5, "bw=10Gbit,lat=0us");
   const auto queued = simulate(settings, nullptr, constant_lr).summary;
