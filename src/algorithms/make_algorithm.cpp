@@ -64,7 +64,7 @@ std::unique_ptr<Algorithm> make_worker_method(const TrainConfig& config,
     const auto mode = config.algo == "gossip-pull" ? gossip::Mode::pull
                       : config.push_mode == "sum"  ? gossip::Mode::push_sum
                                                    : gossip::Mode::push_average;
-    return std::make_unique<GossipSgd>(mode, config, world);
+    return std::make_unique<GossipSgd>(mode, config, world, &workers);
   }
   const auto method = config.algo == "asgd" ? PsMethod::asgd : PsMethod::easgd;
   return std::make_unique<ParameterServerWorker>(method, config, world, workers);

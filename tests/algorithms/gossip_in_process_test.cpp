@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <thread>
 #include <cmath>
 #include <string>
 #include <utility>
@@ -105,6 +108,69 @@ TEST(GossipInProcess, PullAveragingReachesConsensusGeometrically) {
           << "after " << 10 * k << " more rounds: " << history[k] << " vs " << history[k - 1];
     gossip.finish(replica.view());
   });
+}
+
+// --survive-worker-loss with a node that goes silent as a killed rank does
+// (its communication thread stops: pushes to it stay untaken, pulls from it
+// unanswered, rank 0 hears no heartbeat). The survivors must stop choosing it,
+// agree that rank 1 alone is lost, move to a communicator of the three of them
+// and reach consensus there; push-sum's weight must be accounted for.
+void survive_a_silent_node(gossip::Mode mode) {
+  constexpr int kNodes = 4, kSilent = 1;
+  std::atomic<double> silent_weight{0.0};
+  std::atomic<int> survivors_done{0};
+  run_ranks(kNodes, [&](comm::Communicator& world) {
+    TrainConfig config = gossip_config("random");
+    config.survive_worker_loss = true;
+    config.timeout_s = 1.0;  // the silence that means lost: short, for the test
+    GossipSgd gossip(mode, config, world);
+    EXPECT_EQ(gossip.checkpoints(), nullptr) << "nodes that may be lost cannot checkpoint";
+    Replica replica;
+    gossip.start(replica.view());
+    replica.params = start_vector(world.rank());
+    int64_t step = 0;
+    for (; step < 20; ++step) gossip.after_step(replica.view(), {step, 0, 0.0});
+    gossip.settle(replica.view());  // nothing in flight: the silent node's weight is its own
+    if (world.rank() == kSilent) {
+      silent_weight = gossip.weight();
+      gossip.vanish();
+    }
+    // Nobody pushes again before the silent node has stopped taking pushes in
+    // (else a push would be lost in its inbox, uncounted).
+    world.barrier("the silent node is gone");
+    if (world.rank() == kSilent) {
+      // Stays silent (its requests and buffers alive) until the others are done.
+      while (survivors_done < kNodes - 1) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      return;
+    }
+    // Train on well past the deadline, so that pushes to and pulls from the
+    // silent node have been given up.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2500);
+    while (std::chrono::steady_clock::now() < until || step < 200)
+      gossip.after_step(replica.view(), {step++, 0, 0.0});
+    gossip.finish(replica.view());
+    EXPECT_EQ(gossip.lost_ranks(), (std::vector<int>{kSilent}));
+    EXPECT_EQ(world.size(), kNodes - 1) << "not on the survivors' communicator";
+    // The survivors' own collective: consensus among them, and the weight.
+    double weight = gossip.weight(), lost = 0.0;
+    const auto summary = gossip.summary();
+    world.allreduce(&weight, 1, comm::DType::f64, comm::ReduceOp::sum, "survivors' weight");
+    if (mode == gossip::Mode::push_sum) {
+      lost = summary.at("push_sum_weight_lost_in_pushes").get<double>();
+      EXPECT_GT(lost, 0.0) << "no push to the silent node was given up";
+      EXPECT_NEAR(weight + silent_weight + lost, kNodes, 1e-9);
+    }
+    EXPECT_LT(consensus(world, replica.params), 1e-8);
+    ++survivors_done;
+  });
+}
+
+TEST(GossipInProcess, PushSumSurvivorsAgreeOnASilentNodeAndFinishWithoutIt) {
+  survive_a_silent_node(gossip::Mode::push_sum);
+}
+
+TEST(GossipInProcess, PullSurvivorsAgreeOnASilentNodeAndFinishWithoutIt) {
+  survive_a_silent_node(gossip::Mode::pull);
 }
 
 }  // namespace
