@@ -122,7 +122,10 @@ void survive_a_silent_node(gossip::Mode mode) {
   run_ranks(kNodes, [&](comm::Communicator& world) {
     TrainConfig config = gossip_config("random");
     config.survive_worker_loss = true;
-    config.timeout_s = 1.0;  // the silence that means lost: short, for the test
+    // The silence that means lost: short, for the test, but long enough that a
+    // live node's heartbeats (every 0.75 s here) are never that late on a
+    // loaded machine.
+    config.timeout_s = 3.0;
     GossipSgd gossip(mode, config, world);
     EXPECT_EQ(gossip.checkpoints(), nullptr) << "nodes that may be lost cannot checkpoint";
     Replica replica;
@@ -139,15 +142,33 @@ void survive_a_silent_node(gossip::Mode mode) {
     // (else a push would be lost in its inbox, uncounted).
     world.barrier("the silent node is gone");
     if (world.rank() == kSilent) {
-      // Stays silent (its requests and buffers alive) until the others are done.
-      while (survivors_done < kNodes - 1) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      // Stays silent (its requests and buffers alive) until the others are
+      // done, or have failed (then their errors fail the test).
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      while (survivors_done < kNodes - 1 && std::chrono::steady_clock::now() < give_up)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
       return;
     }
+    // Counted however this survivor ends (a failed expectation throws nothing,
+    // but a communication error does).
+    struct Done {
+      std::atomic<int>& count;
+      ~Done() { ++count; }
+    } done{survivors_done};
     // Train on well past the deadline, so that pushes to and pulls from the
-    // silent node have been given up.
-    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2500);
-    while (std::chrono::steady_clock::now() < until || step < 200)
+    // silent node have been given up. The survivors keep in step (a barrier
+    // of their own each round), as nodes computing real steps do: a thread
+    // that ran thousands of push-sum rounds ahead of the others would halve
+    // its weight each time with nothing coming back, down to zero.
+    // They also agree when to stop (rank 0's clock), so that none is left
+    // waiting in a round the others have not joined.
+    auto pace = world.subset({0, 2, 3}, "the survivors' pace");
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(4500);
+    for (int64_t more = 1; more > 0;) {
       gossip.after_step(replica.view(), {step++, 0, 0.0});
+      more = std::chrono::steady_clock::now() < until || step < 200;
+      pace.broadcast(&more, sizeof more, 0, "another round");
+    }
     gossip.finish(replica.view());
     EXPECT_EQ(gossip.lost_ranks(), (std::vector<int>{kSilent}));
     EXPECT_EQ(world.size(), kNodes - 1) << "not on the survivors' communicator";
@@ -161,7 +182,6 @@ void survive_a_silent_node(gossip::Mode mode) {
       EXPECT_NEAR(weight + silent_weight + lost, kNodes, 1e-9);
     }
     EXPECT_LT(consensus(world, replica.params), 1e-8);
-    ++survivors_done;
   });
 }
 
