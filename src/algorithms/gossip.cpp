@@ -7,17 +7,20 @@
 #include <thread>
 
 #include "algorithms/initial_state.hpp"
+#include "core/errors.hpp"
 #include "methods/heartbeat.hpp"
 #include "methods/periodic_average.hpp"
 #include "methods/update_math.hpp"
 
 namespace distsgd {
 
-GossipSgd::GossipSgd(gossip::Mode mode, const TrainConfig& config, comm::Communicator& world)
+GossipSgd::GossipSgd(gossip::Mode mode, const TrainConfig& config, comm::Communicator& world,
+                     comm::Communicator* workers)
     : mode_(mode),
       config_(config),
       world_(world),
-      global_every_(config.algo == "gossip-pga" ? config.global_every : 0) {}
+      global_every_(config.algo == "gossip-pga" ? config.global_every : 0),
+      workers_(workers) {}
 
 GossipSgd::~GossipSgd() = default;
 
@@ -28,7 +31,9 @@ MethodTraits GossipSgd::traits() const {
                                               : "gossip-push";
   // With --leave-early nodes end at different steps, so during training rank
   // 0 evaluates its own replica alone; at the end all nodes evaluate together.
-  const bool together = config_.leave_early.empty();
+  // The same with --survive-worker-loss: a meeting (a collective) that a lost
+  // node was part of could never end.
+  const bool together = meet_during_training();
   traits.evaluation = together ? MethodTraits::Evaluation::every_worker
                                : MethodTraits::Evaluation::worker0;
   traits.stop = together ? MethodTraits::StopAgreement::epoch_end
@@ -54,6 +59,7 @@ void GossipSgd::start(ReplicaView replica) {
   service_ = std::make_unique<GossipService>(*gossip_comm_, core_->state_size(),
                                              core_->push_floats(),
                                              heartbeat_interval_s(config_.timeout_s));
+  if (config_.survive_worker_loss) service_->watch_liveness(config_.timeout_s);
   if (mode_ == gossip::Mode::pull) {
     pulled_.assign(static_cast<std::size_t>(config_.gossip_peers),
                    std::vector<float>(core_->state_size()));
@@ -96,6 +102,7 @@ void GossipSgd::pull_round() {
                                            fmt::format("a pull request to rank {}", peers[k])));
     bytes_sent_ += static_cast<int64_t>(sizeof token);
   }
+  if (config_.survive_worker_loss) return mix_answered_pulls(peers, requests);
   for (auto& request : requests) request.wait();
   std::vector<std::span<const float>> views(pulled_.begin(), pulled_.end());
   core_->mix_pulled(views);
@@ -105,6 +112,7 @@ void GossipSgd::pull_round() {
 // (stopped, or slow) is skipped this round rather than waited for: its share
 // stays here, so no mass is lost, and this node goes on training.
 void GossipSgd::push_round() {
+  if (config_.survive_worker_loss) give_up_untaken_pushes();
   auto peers = core_->next_peers();
   pushes_skipped_ += static_cast<int64_t>(std::erase_if(peers, [this](int peer) {
     auto& send = push_sends_[static_cast<std::size_t>(peer)];
@@ -130,6 +138,7 @@ void GossipSgd::absorb_pushes() {
 }
 
 void GossipSgd::wait_for_pushes() {
+  if (config_.survive_worker_loss) return wait_or_give_up_pushes();
   for (auto& send : push_sends_) {
     if (send.valid()) send.wait();
   }
@@ -185,11 +194,15 @@ void GossipSgd::absorb_into(ReplicaView replica) {
 // The end of the run: tell rank 0 this node has finished, then ask again (at
 // least every heartbeat rank 0 answers with the count still training) until
 // every node has; meanwhile this node's communication thread keeps serving.
-void GossipSgd::wait_for_everyone() {
-  int64_t notice = steps_, training = 1;
-  while (training > 0) {
+// Rank 0's last answer lists the nodes it found lost (gossip_service.hpp).
+std::vector<int> GossipSgd::wait_for_everyone() {
+  int64_t notice = steps_;
+  std::vector<int64_t> answer(static_cast<std::size_t>(gossip_comm_->size()) + 2, 0);
+  answer[0] = 1;
+  while (answer[0] > 0) {
     service_->check();
-    auto reply = gossip_comm_->irecv(&training, sizeof training, 0, gossip_tags::kDoneReply,
+    auto reply = gossip_comm_->irecv(answer.data(), answer.size() * sizeof(int64_t), 0,
+                                     gossip_tags::kDoneReply,
                                      "rank 0's answer to the end-of-training notice");
     gossip_comm_
         ->isend(&notice, sizeof notice, 0, gossip_tags::kDone,
@@ -197,14 +210,22 @@ void GossipSgd::wait_for_everyone() {
         .wait();
     reply.wait();
   }
+  std::vector<int> lost(answer.begin() + 2, answer.begin() + 2 + answer[1]);
+  std::sort(lost.begin(), lost.end());
+  if (std::binary_search(lost.begin(), lost.end(), world_.rank()))
+    throw RuntimeFailure(fmt::format(
+        "rank {} was declared lost by rank 0 (silent for more than --timeout-s)", world_.rank()));
+  return lost;
 }
 
 void GossipSgd::finish(ReplicaView replica) {
   wait_for_pushes();
-  wait_for_everyone();
-  service_->stop(config_.timeout_s);
+  // Empty unless --survive-worker-loss (only then does rank 0 drop anyone).
+  const auto lost = wait_for_everyone();
+  service_->stop(config_.timeout_s, lost);
   if (mode_ != gossip::Mode::pull) absorb_into(replica);
   finished_ = true;
+  if (!lost.empty()) move_to_survivors(lost);
 }
 
 // Collective: the exact average of all replicas, and how far they are from it.
@@ -235,14 +256,15 @@ EvaluationTarget GossipSgd::prepare_evaluation(ReplicaView replica, ReplicaView 
 
 nlohmann::json GossipSgd::summary() {
   const bool push_sum = mode_ == gossip::Mode::push_sum;
-  double totals[6] = {
+  double totals[7] = {
       push_sum ? core_->weight() : 0.0,
       static_cast<double>(bytes_sent_ + service_->bytes_sent()) / std::max<int64_t>(steps_, 1),
       static_cast<double>(service_->pulls_served()),
       static_cast<double>(service_->pushes_received()),
       static_cast<double>(core_->pushes_sent()),
-      static_cast<double>(pushes_skipped_)};
-  world_.allreduce(totals, 6, comm::DType::f64, comm::ReduceOp::sum, "gossip figures");
+      static_cast<double>(pushes_skipped_),
+      core_->weight_lost()};
+  world_.allreduce(totals, 7, comm::DType::f64, comm::ReduceOp::sum, "gossip figures");
   nlohmann::json figures = {
       {"topology", config_.topology},
       {"gossip_peers", config_.gossip_peers},
@@ -270,6 +292,10 @@ nlohmann::json GossipSgd::summary() {
     double extremes[2] = {-core_->weight(), core_->weight()};
     world_.allreduce(extremes, 2, comm::DType::f64, comm::ReduceOp::max, "push-sum weight range");
     figures["push_sum_total_weight"] = totals[0];
+    // --survive-worker-loss: the weight of the pushes given up on the way to
+    // lost nodes (the lost nodes' own weight is not known to the survivors:
+    // it is what push_sum_total_weight lacks beyond this, of the node count).
+    figures["push_sum_weight_lost_in_pushes"] = totals[6];
     figures["push_sum_weight_min"] = -extremes[0];
     figures["push_sum_weight_max"] = extremes[1];
   }

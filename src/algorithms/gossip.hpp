@@ -25,6 +25,20 @@
 // (no push in flight; one all-reduce per poll), then each writes its replica,
 // momentum, push-sum weight and place in the peer schedule. Not with
 // --leave-early (nodes stop at different epochs).
+//
+// --survive-worker-loss (gossip_survival.cpp), under mpirun --enable-recovery:
+// a node stops choosing a peer that leaves a push untaken or a pull
+// unanswered past --timeout-s (the push is let go, its push-sum weight counted
+// as lost; the pull is abandoned and mixed without). Rank 0 alone decides who
+// is lost (a node silent past --timeout-s: gossip_service.hpp's heartbeats) and
+// tells every survivor in the end-of-run answer; the survivors then move to a
+// communicator of themselves for the collectives of the end (evaluation of
+// their average, summary). Since any collective of a node that dies can never
+// complete, nodes then meet only at the end: as with --leave-early, rank 0
+// evaluates its own replica during training, each node stops on its own and
+// no checkpoints are taken. A lost rank 0 is not survived: the others train to
+// the end, then wait for its end-of-run answer until --timeout-s and end
+// naming it.
 #include <memory>
 #include <optional>
 #include <vector>
@@ -39,7 +53,10 @@ namespace distsgd {
 
 class GossipSgd : public Algorithm, private MethodCheckpoints {
  public:
-  GossipSgd(gossip::Mode mode, const TrainConfig& config, comm::Communicator& world);
+  // `workers` (optional): the trainer's communicator of the workers, moved to
+  // the survivors with `world` when a node was lost.
+  GossipSgd(gossip::Mode mode, const TrainConfig& config, comm::Communicator& world,
+            comm::Communicator* workers = nullptr);
   ~GossipSgd() override;
 
   MethodTraits traits() const override;
@@ -48,9 +65,8 @@ class GossipSgd : public Algorithm, private MethodCheckpoints {
   EvaluationTarget prepare_evaluation(ReplicaView replica, ReplicaView out) override;
   void finish(ReplicaView replica) override;
   nlohmann::json summary() override;
-  MethodCheckpoints* checkpoints() override {
-    return config_.leave_early.empty() ? this : nullptr;
-  }
+  MethodCheckpoints* checkpoints() override { return meet_during_training() ? this : nullptr; }
+  std::vector<int> lost_ranks() const override { return lost_; }
 
   // Collective: waits until every push sent by any node has been taken in by
   // its receiver, then absorbs them, so that the replicas and push-sum
@@ -58,6 +74,9 @@ class GossipSgd : public Algorithm, private MethodCheckpoints {
   void settle(ReplicaView replica);
   double weight() const { return core_->weight(); }
   double consensus_distance() const { return consensus_.empty() ? 0.0 : consensus_.back(); }
+  // Tests: this node goes silent as a killed one does (its communication
+  // thread stops; it sends and answers nothing more). Not on rank 0.
+  void vanish();
 
  private:
   std::optional<std::vector<std::optional<CheckpointDigest>>> prepare(ReplicaView replica,
@@ -70,7 +89,8 @@ class GossipSgd : public Algorithm, private MethodCheckpoints {
   void absorb_pushes();
   void absorb_into(ReplicaView replica);
   void wait_for_pushes();
-  void wait_for_everyone();
+  // Returns the nodes rank 0 found lost (--survive-worker-loss; else none).
+  std::vector<int> wait_for_everyone();
   // gossip-pga: every node's model becomes the exact mean (collective).
   void global_average(ReplicaView replica);
 
@@ -90,6 +110,20 @@ class GossipSgd : public Algorithm, private MethodCheckpoints {
   int global_every_ = 0;  // gossip-pga: steps between exact averages; 0: plain gossip
   int64_t global_averages_ = 0;
   double global_average_s_ = 0.0;
+
+  // --survive-worker-loss (gossip_survival.cpp; see the comment at the top).
+  bool meet_during_training() const {
+    return config_.leave_early.empty() && !config_.survive_worker_loss;
+  }
+  void lose_peer(int peer, const std::string& why);
+  void lose_push_to(int peer);
+  void give_up_untaken_pushes();
+  void wait_or_give_up_pushes();
+  void mix_answered_pulls(const std::vector<int>& peers, std::vector<comm::Request>& requests);
+  void move_to_survivors(const std::vector<int>& lost);
+  comm::Communicator* workers_ = nullptr;
+  std::vector<int> lost_;                       // agreed (rank 0's list), after finish()
+  std::vector<std::vector<float>> abandoned_;  // buffers of abandoned pulls: never reused
 };
 
 }  // namespace distsgd

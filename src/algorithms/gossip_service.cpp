@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 
 #include "methods/update_math.hpp"
 #include "core/idle_backoff.hpp"
@@ -23,7 +25,8 @@ GossipService::GossipService(comm::Communicator& comm, std::size_t state_size,
       peers_(static_cast<std::size_t>(comm.size())),
       end_(comm.size(), heartbeat_s),
       snapshot_(state_size),
-      inbox_(state_size) {
+      inbox_(state_size),
+      heartbeat_s_(heartbeat_s) {
   for (int rank = 0; rank < comm_.size(); ++rank) {
     if (rank == comm_.rank()) continue;
     auto& peer = peers_[static_cast<std::size_t>(rank)];
@@ -47,11 +50,24 @@ void GossipService::post(Peer& peer, int rank) {
                                   gossip_tags::kPush, fmt::format("a push from rank {}", rank));
 }
 
+void GossipService::watch_liveness(double silent_after_s) {
+  watch_ = true;
+  silent_after_s_ = silent_after_s;
+}
+
+void GossipService::post_alive_receive(Peer& peer, int rank) {
+  peer.alive_receive = comm_.irecv(&peer.alive, sizeof peer.alive, rank, gossip_tags::kAlive,
+                                   fmt::format("a heartbeat of rank {}", rank));
+}
+
 void GossipService::start() {
+  const double now = now_s();
   for (int rank = 0; rank < comm_.size(); ++rank) {
     auto& peer = peers_[static_cast<std::size_t>(rank)];
     if (rank != comm_.rank()) post(peer, rank);
     if (comm_.rank() == 0) post_done_receive(peer, rank);
+    if (comm_.rank() == 0 && watch_ && rank != 0) post_alive_receive(peer, rank);
+    end_.heard(rank, now);  // the silence of each node counts from here
   }
   thread_ = std::thread([this] { loop(); });
 }
@@ -127,9 +143,36 @@ bool GossipService::poll_once() {
       peer.done_receive = comm::Request();
       progressed = true;
     }
+    if (peer.alive_receive.valid() && peer.alive_receive.test()) {
+      end_.heard(rank, now_s());
+      post_alive_receive(peer, rank);
+    }
   }
+  if (watch_) keep_alive(now_s());
   if (comm_.rank() == 0) answer_finished_nodes(now_s());
   return progressed;
+}
+
+// --survive-worker-loss. A node sends rank 0 a heartbeat every interval (not
+// while the previous one is still pending: rank 0 stopped or gone). Rank 0
+// drops a node still training that has been silent past the deadline.
+void GossipService::keep_alive(double now) {
+  if (comm_.rank() != 0) {
+    if (now < next_alive_ || (alive_send_.valid() && !alive_send_.test())) return;
+    alive_send_ = comm_.isend(&alive_token_, sizeof alive_token_, 0, gossip_tags::kAlive,
+                              "a heartbeat to rank 0");
+    next_alive_ = now + heartbeat_s_;
+    return;
+  }
+  end_.heard(0, now);  // rank 0 is the one that decides: never silent to itself
+  for (int rank : end_.drop_silent(now, silent_after_s_)) {
+    lost_.push_back(rank);
+    fmt::print(stderr,
+               "distsgd: rank 0: rank {} has sent nothing for {:g} s (--timeout-s): rank {} is "
+               "lost; going on without it ({} node(s) left)\n",
+               rank, silent_after_s_, rank, comm_.size() - static_cast<int>(lost_.size()));
+    std::fflush(stderr);
+  }
 }
 
 // Rank 0: the answers end_of_run.hpp says are due; a node answered with 0
@@ -138,18 +181,21 @@ void GossipService::answer_finished_nodes(double now) {
   for (const auto& answer : end_.answers(now)) {
     auto& peer = peers_[static_cast<std::size_t>(answer.member)];
     if (peer.done_send.valid()) peer.done_send.wait();
-    peer.done_reply = answer.training;
-    peer.done_send = comm_.isend(&peer.done_reply, sizeof peer.done_reply, answer.member,
+    peer.done_reply.assign(static_cast<std::size_t>(comm_.size()) + 2, 0);
+    peer.done_reply[0] = answer.training;
+    peer.done_reply[1] = static_cast<int64_t>(lost_.size());
+    std::copy(lost_.begin(), lost_.end(), peer.done_reply.begin() + 2);
+    peer.done_send = comm_.isend(peer.done_reply.data(),
+                                 peer.done_reply.size() * sizeof(int64_t), answer.member,
                                  gossip_tags::kDoneReply,
                                  fmt::format("the end-of-training answer to rank {}", answer.member));
-    if (answer.training == 0)
-      ++released_;
-    else
-      post_done_receive(peer, answer.member);
+    if (answer.training != 0) post_done_receive(peer, answer.member);
   }
+  // Dropped nodes count as released: rank 0 does not wait to tell them.
+  released_ = end_.released_count();
 }
 
-void GossipService::stop(double timeout_s) {
+void GossipService::stop(double timeout_s, const std::vector<int>& lost) {
   const double deadline = now_s() + timeout_s;
   while (comm_.rank() == 0 && !released_everyone() && !failed_) {
     if (now_s() > deadline)
@@ -165,13 +211,28 @@ void GossipService::stop(double timeout_s) {
   // so: withdraw the receives still posted, keeping a push that had arrived.
   for (int rank = 0; rank < comm_.size(); ++rank) {
     auto& peer = peers_[static_cast<std::size_t>(rank)];
+    if (std::find(lost.begin(), lost.end(), rank) != lost.end()) {
+      // A lost node: a push of its that had wholly arrived is still taken in;
+      // a receive it may have begun to fill is abandoned, not cancelled and
+      // waited for (that can block for good); a send to it is let go.
+      if (peer.push_receive.valid() && peer.push_receive.test()) absorb_push(peer);
+      for (auto* receive : {&peer.pull_receive, &peer.push_receive, &peer.alive_receive,
+                            &peer.done_receive})
+        receive->abandon();
+      for (auto* send : {&peer.reply_send, &peer.done_send}) send->release();
+      continue;
+    }
     if (rank != comm_.rank()) {
       peer.pull_receive.cancel();
       if (peer.push_receive.valid() && !peer.push_receive.cancel()) absorb_push(peer);
+      peer.alive_receive.cancel();
     }
     if (peer.reply_send.valid()) peer.reply_send.wait();
     if (peer.done_send.valid()) peer.done_send.wait();
   }
+  // A heartbeat rank 0 no longer listens for: small, so it has gone out
+  // already; let go of it rather than wait.
+  if (alive_send_.valid() && !alive_send_.test()) alive_send_.release();
 }
 
 void GossipService::check() const {

@@ -69,7 +69,7 @@ std::unique_ptr<Algorithm> make_worker_method(const TrainConfig& config,
   if (config.algo == "allreduce") return std::make_unique<AllReduceSgd>(world);
   if (config.algo == "local-sgd") return std::make_unique<LocalSgd>(config, world);
   if (is_gossip(config.algo)) {
-    return std::make_unique<GossipSgd>(gossip::mode_for(config), config, world);
+    return std::make_unique<GossipSgd>(gossip::mode_for(config), config, world, &workers);
   }
   const auto method = config.algo == "asgd" ? PsMethod::asgd : PsMethod::easgd;
   return std::make_unique<ParameterServerWorker>(method, config, world, workers);

@@ -67,9 +67,11 @@ int run_train(const distsgd::TrainConfig& config, int* argc, char*** argv) {
         else
           fmt::print(stderr,
                      "distsgd: stopped by {}: workers left training early and finished the run "
-                     "(no checkpoint: --algo {} takes none with --leave-early); results in "
+                     "(no checkpoint: --algo {} takes none with {}); results in "
                      "{}/summary.json\n",
-                     distsgd::signal_name(signal), config.algo, config.log_dir);
+                     distsgd::signal_name(signal), config.algo,
+                     config.leave_early.empty() ? "--survive-worker-loss" : "--leave-early",
+                     config.log_dir);
       }
       return 128 + signal;
     }

@@ -193,8 +193,9 @@ void add_train_flags(CLI::App& app, TrainConfig& c) {
                  "(asynchronous methods)")
       ->group("Fault injection");
   app.add_flag("--survive-worker-loss", c.survive_worker_loss,
-               "asgd/easgd: a worker silent for --timeout-s is dropped and the others finish "
-               "without it (needs mpirun --enable-recovery, else mpirun ends the job)")
+               "asgd/easgd/gossip: a worker (gossip: a node other than rank 0) silent for "
+               "--timeout-s is dropped and the others finish without it (needs mpirun "
+               "--enable-recovery, else mpirun ends the job)")
       ->group("Fault injection");
   app.add_option("--inject-nan", c.inject_nan,
                  "RANK:STEP: that rank's loss becomes NaN at that step (0-based), to see "

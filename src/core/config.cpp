@@ -201,8 +201,10 @@ void TrainConfig::validate() const {
   if (const auto slow = straggler_spec())
     require(slow->value >= 1, fmt::format("--straggler factor must be >= 1 (got '{}')", straggler));
   straggler_random_spec();  // throws on a malformed value
-  require(!survive_worker_loss || algo == "asgd" || algo == "easgd",
-          "--survive-worker-loss is implemented for --algo asgd and easgd (got " + algo + ")");
+  require(!survive_worker_loss || algo == "asgd" || algo == "easgd" || algo == "gossip-pull" ||
+              algo == "gossip-push",
+          "--survive-worker-loss is implemented for --algo asgd, easgd, gossip-pull and "
+          "gossip-push (got " + algo + ")");
   if (const auto nan = inject_nan_spec())
     require(nan->value >= 0 && nan->value == std::floor(nan->value),
             fmt::format("--inject-nan step must be a whole number >= 0 (got '{}')", inject_nan));

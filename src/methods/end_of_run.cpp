@@ -12,12 +12,28 @@ void EndOfRun::finished(int member, double now_s) {
   m.done = true;
   m.waiting = true;
   m.waiting_since = now_s;
+  m.last_heard = std::max(m.last_heard, now_s);
 }
 
 void EndOfRun::drop(int member) {
   auto& m = members_[index(member)];
   m.done = m.released = true;
   m.waiting = false;
+}
+
+void EndOfRun::heard(int member, double now_s) {
+  auto& m = members_[index(member)];
+  m.last_heard = std::max(m.last_heard, now_s);
+}
+
+std::vector<int> EndOfRun::drop_silent(double now_s, double silent_after_s) {
+  std::vector<int> dropped;
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    if (members_[i].done || now_s - members_[i].last_heard <= silent_after_s) continue;
+    drop(static_cast<int>(i));
+    dropped.push_back(static_cast<int>(i));
+  }
+  return dropped;
 }
 
 int EndOfRun::training() const {

@@ -19,6 +19,15 @@ class EndOfRun {
   void finished(int member, double now_s);
   // `member` is gone (lost): it counts as finished and released.
   void drop(int member);
+  // Liveness (gossip's --survive-worker-loss: rank 0 hears a heartbeat from
+  // every node): `member` was heard from at `now_s`. Every member counts as
+  // heard at construction time 0 unless heard() says otherwise, so call it
+  // for every member at the start.
+  void heard(int member, double now_s);
+  // The members still training that have not been heard from for longer than
+  // `silent_after_s`: each is dropped (as drop()) and returned. A member that
+  // has finished is never dropped: it is no longer expected to speak.
+  std::vector<int> drop_silent(double now_s, double silent_after_s);
 
   struct Answer {
     int member = 0;
@@ -38,6 +47,7 @@ class EndOfRun {
   struct Member {
     bool done = false, waiting = false, released = false;
     double waiting_since = 0.0;
+    double last_heard = 0.0;
   };
   std::size_t index(int member) const { return static_cast<std::size_t>(member); }
   std::vector<Member> members_;

@@ -78,11 +78,17 @@ void NodeCore::write_push(std::vector<float>& message) const {
   std::copy(state_.begin(), state_.end(), message.begin() + kWeightFloats);
 }
 
+double NodeCore::push_weight(std::span<const float> message) {
+  if (message.size() < kWeightFloats) throw std::invalid_argument("gossip push too short");
+  double weight = 0.0;
+  std::memcpy(&weight, message.data(), sizeof weight);
+  return weight;
+}
+
 void NodeCore::add_push(Inbox& inbox, std::span<const float> message) {
   if (message.size() != kWeightFloats + inbox.sum.size())
     throw std::invalid_argument("gossip push of the wrong size");
-  double weight = 0.0;
-  std::memcpy(&weight, message.data(), sizeof weight);
+  const double weight = push_weight(message);
   math::push_sum_absorb(inbox.sum, inbox.weight, message.subspan(kWeightFloats), weight);
   ++inbox.count;
 }
@@ -96,6 +102,14 @@ void NodeCore::absorb(const Inbox& inbox) {
   math::average_with_sum(state_, inbox.sum, inbox.count);
 }
 
+void NodeCore::mark_lost(int peer) { schedule_.exclude(peer); }
+
+// Only push-sum has mass to lose: push-average's messages all weigh 1 and
+// carry no total that must be kept.
+void NodeCore::lose_push(std::span<const float> message) {
+  if (settings_.mode == Mode::push_sum) weight_lost_ += push_weight(message);
+}
+
 // Counters of traffic start again from zero in a resumed run, on every node
 // alike; the schedule continues where it was.
 Checkpoint NodeCore::checkpoint_state() const {
@@ -107,6 +121,8 @@ Checkpoint NodeCore::checkpoint_state() const {
 void NodeCore::restore_state(const Checkpoint& state) {
   weight_ = state.meta.at("weight").get<double>();
   rounds_ = state.meta.at("rounds").get<int64_t>();
+  // No node is lost in a run that checkpoints (--survive-worker-loss takes
+  // none), so the schedule replays without exclusions.
   schedule_ = PeerSchedule(settings_.topology, settings_.rank, settings_.nodes, settings_.seed);
   for (int64_t round = 0; round < rounds_; ++round) schedule_.next(settings_.peers);
 }

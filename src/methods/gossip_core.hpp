@@ -15,6 +15,18 @@
 //           write_push() (it adds it to its inbox with add_push())
 //   absorb(inbox)                 push modes: take in what arrived
 //   store(params, momentum)       push-sum: params = z = x / w
+//
+// --survive-worker-loss: mark_lost(peer) takes a lost node out of the
+// schedule; a push to it that will never be taken is counted with
+// lose_push(). Push-sum then: the lost node's (x, w), and the shares of the
+// pushes lost on their way to it, are gone, so the survivors' total weight is
+// below the number of nodes; but from then on the survivors exchange mass only
+// among themselves, so their sum(x) and sum(w) are conserved and every
+// survivor's z = x / w converges to sum(x) / sum(w) over the survivors: a
+// consistent average of the survivors' numerators (their weighted average
+// sum(w z) / sum(w), which is what the evaluation scores). Pushes from the
+// lost node that had arrived count as the survivors' mass; those that had not
+// are lost with it.
 #include <cstdint>
 #include <span>
 #include <string>
@@ -89,6 +101,16 @@ class NodeCore {
   int64_t pushes_sent() const { return pushes_sent_; }
   void count_push() { ++pushes_sent_; }
 
+  // --survive-worker-loss (see above).
+  void mark_lost(int peer);
+  bool lost(int peer) const { return schedule_.excluded(peer); }
+  // A push message (write_push) that will never be taken: its weight is lost.
+  void lose_push(std::span<const float> message);
+  // The push-sum weight of the pushes lost so far (0 in the other modes).
+  double weight_lost() const { return weight_lost_; }
+  // The push-sum weight a push message carries.
+  static double push_weight(std::span<const float> message);
+
   // Weight and place in the peer schedule; restore replays the schedule.
   Checkpoint checkpoint_state() const;
   void restore_state(const Checkpoint& state);
@@ -101,6 +123,7 @@ class NodeCore {
   double weight_ = 1.0;
   double share_weight_ = 1.0;  // the weight a push of this round carries
   int64_t rounds_ = 0, pushes_sent_ = 0;
+  double weight_lost_ = 0.0;  // --survive-worker-loss: in pushes to lost nodes
 };
 
 }  // namespace distsgd::gossip

@@ -134,7 +134,9 @@ TrainingRun::TrainingRun(const TrainConfig& config, comm::Communicator& comm)
   // Every method checkpoints, except when workers stop at different epochs.
   if (!hooks_ && !config.resume.empty())
     throw ConfigError("--resume: checkpoints of --algo " + config.algo +
-                      " are not taken with --leave-early (workers stop at different epochs)");
+                      (config.leave_early.empty()
+                           ? " are not taken with --survive-worker-loss (nodes meet only at the end)"
+                           : " are not taken with --leave-early (workers stop at different epochs)"));
   if (traits_.gradient_buckets) {
     buckets_ = std::make_unique<GradientBuckets>(
         *flat_, config.bucket_mb,

@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <thread>
 #include <cmath>
 #include <string>
 #include <utility>
@@ -153,6 +156,88 @@ TEST(GossipInProcess, PgaGlobalAverageMakesEveryReplicaTheExactMean) {
       EXPECT_EQ(gossip.summary().at("global_averages_rank0").get<int64_t>(), 2);
     });
   }
+
+// --survive-worker-loss with a node that goes silent as a killed rank does
+// (its communication thread stops: pushes to it stay untaken, pulls from it
+// unanswered, rank 0 hears no heartbeat). The survivors must stop choosing it,
+// agree that rank 1 alone is lost, move to a communicator of the three of them
+// and reach consensus there; push-sum's weight must be accounted for.
+void survive_a_silent_node(gossip::Mode mode) {
+  constexpr int kNodes = 4, kSilent = 1;
+  std::atomic<double> silent_weight{0.0};
+  std::atomic<int> survivors_done{0};
+  run_ranks(kNodes, [&](comm::Communicator& world) {
+    TrainConfig config = gossip_config("random");
+    config.survive_worker_loss = true;
+    // The silence that means lost: short, for the test, but long enough that a
+    // live node's heartbeats (every 0.75 s here) are never that late on a
+    // loaded machine.
+    config.timeout_s = 3.0;
+    GossipSgd gossip(mode, config, world);
+    EXPECT_EQ(gossip.checkpoints(), nullptr) << "nodes that may be lost cannot checkpoint";
+    Replica replica;
+    gossip.start(replica.view());
+    replica.params = start_vector(world.rank());
+    int64_t step = 0;
+    for (; step < 20; ++step) gossip.after_step(replica.view(), {step, 0, 0.0});
+    gossip.settle(replica.view());  // nothing in flight: the silent node's weight is its own
+    if (world.rank() == kSilent) {
+      silent_weight = gossip.weight();
+      gossip.vanish();
+    }
+    // Nobody pushes again before the silent node has stopped taking pushes in
+    // (else a push would be lost in its inbox, uncounted).
+    world.barrier("the silent node is gone");
+    if (world.rank() == kSilent) {
+      // Stays silent (its requests and buffers alive) until the others are
+      // done, or have failed (then their errors fail the test).
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      while (survivors_done < kNodes - 1 && std::chrono::steady_clock::now() < give_up)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      return;
+    }
+    // Counted however this survivor ends (a failed expectation throws nothing,
+    // but a communication error does).
+    struct Done {
+      std::atomic<int>& count;
+      ~Done() { ++count; }
+    } done{survivors_done};
+    // Train on well past the deadline, so that pushes to and pulls from the
+    // silent node have been given up. The survivors keep in step (a barrier
+    // of their own each round), as nodes computing real steps do: a thread
+    // that ran thousands of push-sum rounds ahead of the others would halve
+    // its weight each time with nothing coming back, down to zero.
+    // They also agree when to stop (rank 0's clock), so that none is left
+    // waiting in a round the others have not joined.
+    auto pace = world.subset({0, 2, 3}, "the survivors' pace");
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(4500);
+    for (int64_t more = 1; more > 0;) {
+      gossip.after_step(replica.view(), {step++, 0, 0.0});
+      more = std::chrono::steady_clock::now() < until || step < 200;
+      pace.broadcast(&more, sizeof more, 0, "another round");
+    }
+    gossip.finish(replica.view());
+    EXPECT_EQ(gossip.lost_ranks(), (std::vector<int>{kSilent}));
+    EXPECT_EQ(world.size(), kNodes - 1) << "not on the survivors' communicator";
+    // The survivors' own collective: consensus among them, and the weight.
+    double weight = gossip.weight(), lost = 0.0;
+    const auto summary = gossip.summary();
+    world.allreduce(&weight, 1, comm::DType::f64, comm::ReduceOp::sum, "survivors' weight");
+    if (mode == gossip::Mode::push_sum) {
+      lost = summary.at("push_sum_weight_lost_in_pushes").get<double>();
+      EXPECT_GT(lost, 0.0) << "no push to the silent node was given up";
+      EXPECT_NEAR(weight + silent_weight + lost, kNodes, 1e-9);
+    }
+    EXPECT_LT(consensus(world, replica.params), 1e-8);
+  });
+}
+
+TEST(GossipInProcess, PushSumSurvivorsAgreeOnASilentNodeAndFinishWithoutIt) {
+  survive_a_silent_node(gossip::Mode::push_sum);
+}
+
+TEST(GossipInProcess, PullSurvivorsAgreeOnASilentNodeAndFinishWithoutIt) {
+  survive_a_silent_node(gossip::Mode::pull);
 }
 
 }  // namespace

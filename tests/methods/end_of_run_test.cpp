@@ -46,5 +46,26 @@ TEST(EndOfRun, ADroppedMemberCountsAsFinishedAndReleased) {
   EXPECT_TRUE(end.all_released());
 }
 
+// Gossip's --survive-worker-loss: rank 0 drops a node still training that has
+// not been heard from past the deadline; the others can then be released.
+TEST(EndOfRun, AMemberStillTrainingSilentPastTheDeadlineIsDroppedAFinishedOneIsNot) {
+  EndOfRun end(3, 1.0);
+  for (int m = 0; m < 3; ++m) end.heard(m, 100.0);
+  end.finished(2, 101.0);  // finished, then silent: it is waiting, not lost
+  end.heard(0, 109.0);
+  EXPECT_TRUE(end.drop_silent(110.0, 10.0).empty()) << "nobody silent for more than 10 s yet";
+  EXPECT_EQ(end.drop_silent(110.5, 10.0), (std::vector<int>{1}));
+  EXPECT_TRUE(end.released(1));
+  EXPECT_EQ(end.drop_silent(130.0, 10.0), (std::vector<int>{0}))
+      << "member 0, still training and silent since 109, is dropped at 130";
+  EXPECT_EQ(end.training(), 0);
+  EXPECT_FALSE(end.released(2)) << "a finished member is answered, never dropped";
+  const auto answers = end.answers(130.0);
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].member, 2);
+  EXPECT_EQ(answers[0].training, 0);
+  EXPECT_TRUE(end.all_released());
+}
+
 }  // namespace
 }  // namespace distsgd

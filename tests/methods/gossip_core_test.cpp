@@ -103,6 +103,101 @@ TEST(GossipCore, PushSumOfSixteenNodesConservesMassAndWeightAndReachesTheExactAv
   }
 }
 
+// --survive-worker-loss: node 5 dies at round 2, before the nodes agree; the
+// others go on choosing it until round 12 (their deadline), and those pushes are lost on the way. The
+// weight is accounted for exactly (survivors + the dead node's + the lost
+// pushes' = the node count); once nobody pushes to it any more the survivors'
+// sum(x) and sum(w) are conserved and every survivor converges to their ratio.
+TEST(GossipCore, PushSumAfterALostNodeAccountsForItsWeightAndReachesTheSurvivorsRatio) {
+  for (const char* topology : {"random", "exponential"}) {
+    SCOPED_TRACE(topology);
+    auto nodes = make_nodes(Mode::push_sum, 1, topology);
+    std::vector<Inbox> inboxes(kNodes, Inbox(kNumel));
+    constexpr int kDead = 5, kDies = 2, kNoticed = 12;
+    double dead_weight = 0.0;
+    int lost_pushes = 0;
+    std::vector<double> ratio_after_loss;
+    for (int round = 0; round < 400; ++round) {
+      if (round == kDies) dead_weight = nodes[kDead].weight();
+      if (round == kNoticed) {
+        for (int rank = 0; rank < kNodes; ++rank)
+          if (rank != kDead) nodes[static_cast<std::size_t>(rank)].mark_lost(kDead);
+        // From here the survivors' mass is closed: their ratio must hold.
+        std::vector<double> x(kNumel, 0.0);
+        double w = 0.0;
+        for (int rank = 0; rank < kNodes; ++rank) {
+          if (rank == kDead) continue;
+          const auto& node = nodes[static_cast<std::size_t>(rank)];
+          w += node.weight();
+          for (std::size_t i = 0; i < kNumel; ++i) x[i] += node.state()[i] * node.weight();
+        }
+        for (auto& value : x) ratio_after_loss.push_back(value / w);
+      }
+      for (int rank = 0; rank < kNodes; ++rank) {
+        if (rank == kDead && round >= kDies) continue;
+        auto& node = nodes[static_cast<std::size_t>(rank)];
+        node.begin_mixing();
+        const auto peers = node.next_peers();
+        node.share(static_cast<int>(peers.size()));
+        for (int peer : peers) {
+          EXPECT_FALSE(round >= kNoticed && peer == kDead) << "a lost node chosen";
+          std::vector<float> message;
+          node.write_push(message);
+          if (peer == kDead && round >= kDies) {
+            node.lose_push(message);
+            ++lost_pushes;
+          } else {
+            NodeCore::add_push(inboxes[static_cast<std::size_t>(peer)], message);
+          }
+        }
+      }
+      for (int rank = 0; rank < kNodes; ++rank) {
+        if (rank == kDead && round >= kDies) continue;
+        nodes[static_cast<std::size_t>(rank)].absorb(inboxes[static_cast<std::size_t>(rank)]);
+        inboxes[static_cast<std::size_t>(rank)].clear();
+      }
+    }
+    EXPECT_GT(lost_pushes, 0) << "no push went to the dead node between its death and the deadline";
+    double survivors_weight = 0.0, lost_weight = 0.0;
+    for (int rank = 0; rank < kNodes; ++rank) {
+      if (rank == kDead) continue;
+      survivors_weight += nodes[static_cast<std::size_t>(rank)].weight();
+      lost_weight += nodes[static_cast<std::size_t>(rank)].weight_lost();
+    }
+    EXPECT_GT(lost_weight, 0.0);
+    EXPECT_LT(survivors_weight, kNodes - dead_weight);
+    EXPECT_NEAR(survivors_weight + dead_weight + lost_weight, kNodes, 1e-12);
+    const auto full_mean = exact_mean();
+    for (std::size_t i = 0; i < kNumel; ++i) {
+      for (int rank = 0; rank < kNodes; ++rank) {
+        if (rank == kDead) continue;
+        EXPECT_NEAR(nodes[static_cast<std::size_t>(rank)].state()[i], ratio_after_loss[i],
+                    1e-3 * ratio_after_loss[i] + 1e-3)
+            << "rank " << rank << " element " << i;
+      }
+    }
+    // The survivors' average is not the 16 nodes' one: the dead node's mass
+    // (far from the mean before consensus) is gone.
+    EXPECT_GT(std::fabs(ratio_after_loss[0] - full_mean[0]), 1e-2);
+  }
+}
+
+// Push-average has no mass: a lost push costs nothing to account for.
+TEST(GossipCore, OnlyPushSumCountsTheWeightOfALostPush) {
+  auto sum = make_nodes(Mode::push_sum, 1, "ring");
+  auto average = make_nodes(Mode::push_average, 1, "ring");
+  for (auto* nodes : {&sum, &average}) {
+    auto& node = (*nodes)[0];
+    node.begin_mixing();
+    node.share(1);
+    std::vector<float> message;
+    node.write_push(message);
+    node.lose_push(message);
+  }
+  EXPECT_DOUBLE_EQ(sum[0].weight_lost(), 0.5);
+  EXPECT_DOUBLE_EQ(average[0].weight_lost(), 0.0);
+}
+
 TEST(GossipCore, PushSumWithTwoPeersKeepsTheTotalWeightWithinRounding) {
   auto nodes = make_nodes(Mode::push_sum, 2, "random");
   std::vector<Inbox> inboxes(kNodes, Inbox(kNumel));
