@@ -156,6 +156,7 @@ TEST(GossipInProcess, PgaGlobalAverageMakesEveryReplicaTheExactMean) {
       EXPECT_EQ(gossip.summary().at("global_averages_rank0").get<int64_t>(), 2);
     });
   }
+}
 
 // --survive-worker-loss with a node that goes silent as a killed rank does
 // (its communication thread stops: pushes to it stay untaken, pulls from it
