@@ -34,6 +34,20 @@ double allreduce_step_end(const SimSettings& settings, double start_s,
   return std::max(previous_end, start_s + slowest);
 }
 
+double book_synchronous_step(Cluster& cluster, double start_s, double end_s,
+                             const std::vector<StepTime>& nodes) {
+  double slowest = 0.0;
+  for (const auto& t : nodes) slowest = std::max(slowest, t.total());
+  const double exposed = end_s - start_s - slowest;
+  for (std::size_t node = 0; node < nodes.size(); ++node) {
+    auto& record = cluster.times(static_cast<int>(node));
+    record.compute_s += nodes[node].total();
+    record.wait_s += slowest - nodes[node].total();
+    record.comm_s += exposed;
+  }
+  return exposed;
+}
+
 SimAllReduce::SimAllReduce(Cluster& cluster)
     : cluster_(cluster), nodes_(cluster.settings().nodes) {}
 
@@ -61,16 +75,7 @@ void SimAllReduce::step() {
     math::sgd_step(params_, grad_sum_, momentum_, cluster_.hyper(), cluster_.lr(step_));
   }
   const double end = allreduce_step_end(cluster_.settings(), start, times);
-  double slowest = 0.0;
-  for (const auto& t : times) slowest = std::max(slowest, t.total());
-  exposed_comm_s_ += end - start - slowest;
-  for (int node = 0; node < nodes_; ++node) {
-    auto& record = cluster_.times(node);
-    const auto& t = times[static_cast<std::size_t>(node)];
-    record.compute_s += t.total();
-    record.wait_s += slowest - t.total();
-    record.comm_s += end - start - slowest;
-  }
+  exposed_comm_s_ += book_synchronous_step(cluster_, start, end, times);
   ++step_;
   cluster_.events().at(end, [this] {
     for (int node = 0; node < nodes_; ++node) cluster_.step_done(node);

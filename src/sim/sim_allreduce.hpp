@@ -20,6 +20,11 @@ namespace distsgd::sim {
 // the bucketed, overlapped all-reduce schedule described above.
 double allreduce_step_end(const SimSettings& settings, double start_s,
                           const std::vector<StepTime>& nodes);
+// Books a synchronous step from `start_s` to `end_s` on every node: its own
+// compute, the wait for the slowest node, the communication exposed after
+// that; returns the exposed communication (seconds).
+double book_synchronous_step(Cluster& cluster, double start_s, double end_s,
+                             const std::vector<StepTime>& nodes);
 
 class SimAllReduce final : public SimMethod {
  public:

@@ -159,16 +159,7 @@ void SimLocalSgd::synchronous_step() {
       math::sgd_step(node.params, grad_sum_, node.momentum, cluster_.hyper(), cluster_.lr(step));
   }
   const double end = allreduce_step_end(cluster_.settings(), start, times);
-  double slowest = 0.0;
-  for (const auto& t : times) slowest = std::max(slowest, t.total());
-  exposed_comm_s_ += end - start - slowest;
-  for (int node = 0; node < n; ++node) {
-    auto& record = cluster_.times(node);
-    const auto& t = times[static_cast<std::size_t>(node)];
-    record.compute_s += t.total();
-    record.wait_s += slowest - t.total();
-    record.comm_s += end - start - slowest;
-  }
+  exposed_comm_s_ += book_synchronous_step(cluster_, start, end, times);
   ++synchronous_steps_;
   cluster_.events().at(end, [this, n] {
     for (int node = 0; node < n; ++node) {
