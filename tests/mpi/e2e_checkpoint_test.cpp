@@ -96,7 +96,10 @@ TEST(AsyncCheckpoints, LocalSgdTwoWorkersResumeExactly) {
 // train evaluates what was saved); a resumed run continues from the saved step
 // and ends about where an uninterrupted one does (asynchronous: not exactly).
 TEST(AsyncCheckpoints, AsgdTwoWorkersResumeWhereTheyStopped) {
-  const std::string args = kMlp + "--algo asgd --momentum 0.5 ";
+  // The plain rule: the servers' momentum is the one asked for (the default
+  // rule would take 0.5 as the effective momentum of 2 workers: 0 explicit,
+  // no momentum buffer to save).
+  const std::string args = kMlp + "--algo asgd --asgd-rule plain --momentum 0.5 ";
   const auto whole = make_temp_dir("asgd2-whole");
   const auto parts = make_temp_dir("asgd2-parts");
   const auto again = make_temp_dir("asgd2-again");
