@@ -170,44 +170,36 @@ void SimLocalSgd::synchronous_step() {
   });
 }
 
+// The mean over the nodes of one of their vectors (`of` picks it); empty when
+// the nodes hold none (timing only, no statistics, momentum before a step).
+template <typename Of>
+std::vector<float> SimLocalSgd::mean_over_nodes(Of of) const {
+  std::vector<float> mean(of(nodes_.front()).size(), 0.0f);
+  for (const auto& node : nodes_) {
+    const auto& values = of(node);
+    for (std::size_t k = 0; k < mean.size(); ++k) mean[k] += values[k];
+  }
+  math::scale(mean, 1.0f / static_cast<float>(nodes_.size()));
+  return mean;
+}
+
 void SimLocalSgd::average_models(bool momentum, bool buffers) {
   ++averages_;
   if (!cluster_.real()) return;
-  const float inverse = 1.0f / static_cast<float>(nodes_.size());
-  auto mean_of = [&](auto member) {
-    auto& first = nodes_.front().*member;
-    if (first.empty()) return;
-    std::vector<float> mean(first.size(), 0.0f);
-    for (const auto& node : nodes_)
-      for (std::size_t k = 0; k < mean.size(); ++k) mean[k] += (node.*member)[k];
-    math::scale(mean, inverse);
-    for (auto& node : nodes_) node.*member = mean;
+  const auto replace = [this](auto of) {
+    const auto mean = mean_over_nodes(of);
+    for (auto& node : nodes_) of(node) = mean;
   };
-  mean_of(&Node::params);
-  if (buffers) mean_of(&Node::buffers);
-  if (momentum && nodes_.front().momentum.started()) {
-    std::vector<float> mean(nodes_.front().momentum.buffer.size(), 0.0f);
-    for (const auto& node : nodes_)
-      for (std::size_t k = 0; k < mean.size(); ++k) mean[k] += node.momentum.buffer[k];
-    math::scale(mean, inverse);
-    for (auto& node : nodes_) node.momentum.buffer = mean;
-  }
+  replace([](auto& node) -> auto& { return node.params; });
+  if (buffers) replace([](auto& node) -> auto& { return node.buffers; });
+  if (momentum) replace([](auto& node) -> auto& { return node.momentum.buffer; });
 }
 
 EvalTarget SimLocalSgd::evaluation_target() {
   EvalTarget target;
   if (!cluster_.real()) return target;
-  const float inverse = 1.0f / static_cast<float>(nodes_.size());
-  target.params.assign(nodes_.front().params.size(), 0.0f);
-  for (const auto& node : nodes_)
-    for (std::size_t k = 0; k < target.params.size(); ++k) target.params[k] += node.params[k];
-  math::scale(target.params, inverse);
-  if (!nodes_.front().buffers.empty()) {
-    target.buffers.assign(nodes_.front().buffers.size(), 0.0f);
-    for (const auto& node : nodes_)
-      for (std::size_t k = 0; k < target.buffers.size(); ++k) target.buffers[k] += node.buffers[k];
-    math::scale(target.buffers, inverse);
-  }
+  target.params = mean_over_nodes([](auto& node) -> auto& { return node.params; });
+  target.buffers = mean_over_nodes([](auto& node) -> auto& { return node.buffers; });
   double distance = 0.0;
   for (const auto& node : nodes_)
     distance += math::relative_squared_distance(node.params, target.params);

@@ -50,6 +50,8 @@ class SimLocalSgd final : public SimMethod {
   void arrive(int node, Meeting meeting);
   void synchronous_step();
   void average_models(bool momentum, bool buffers);
+  template <typename Of>
+  std::vector<float> mean_over_nodes(Of of) const;
   bool checkpoint_due(int64_t steps) const;
   int64_t epoch_of(int64_t step) const;
 
