@@ -10,6 +10,9 @@ packages=(
   libgtest-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev zlib1g-dev
   dataset-fashion-mnist
   python3-matplotlib
+  libturbojpeg0-dev libpng-dev  # image folders: JPEG and PNG decoding
+  python3-torchvision python3-pil  # PyTorch interop tests, the loader benchmark's baseline
+  chromium  # headless: the report.html test
   clang libclang-rt-14-dev  # libFuzzer, for scripts/fuzz.sh
 )
 

@@ -82,6 +82,11 @@ struct EvaluationTarget {
   nlohmann::json figures = nlohmann::json::object();
 };
 
+// How a method's run ended: empty unless --survive-worker-loss dropped ranks.
+struct MethodEnd {
+  std::vector<int> lost_ranks;
+};
+
 // The checkpoint hooks of a method that has any (traits().checkpoints is not
 // none); the same interface for workers and servers.
 class MethodCheckpoints {
@@ -120,14 +125,13 @@ class Algorithm {
   // the parameters and buffers to score into `out`, or leaves them and says
   // the replica itself is scored.
   virtual EvaluationTarget prepare_evaluation(ReplicaView replica, ReplicaView out) { return {}; }
-  // Once, after the last step; every worker calls it.
-  virtual void finish(ReplicaView replica) {}
+  // Once, after the last step; every worker calls it. Returns the ranks
+  // (numbered as at the start) that were lost and left behind: after it the
+  // communicators the method was given hold the survivors only.
+  virtual MethodEnd finish(ReplicaView replica) { return {}; }
   // Method-specific figures for summary.json. Called on every rank of the job at
   // the same point, after finish (it may use collectives); rank 0's is kept.
   virtual nlohmann::json summary() { return nlohmann::json::object(); }
-  // Ranks (numbered as at the start) that were lost and left behind; after
-  // finish() the communicators the method was given hold the survivors only.
-  virtual std::vector<int> lost_ranks() const { return {}; }
   // The checkpoint hooks, or nullptr when traits().checkpoints is none.
   virtual MethodCheckpoints* checkpoints() { return nullptr; }
 };

@@ -60,7 +60,10 @@ std::optional<std::vector<std::optional<CheckpointDigest>>> AllReduceSgd::prepar
   return std::vector<std::optional<CheckpointDigest>>{};
 }
 
-void AllReduceSgd::finish(ReplicaView replica) { average_buffers(replica); }
+MethodEnd AllReduceSgd::finish(ReplicaView replica) {
+  average_buffers(replica);
+  return {};
+}
 
 nlohmann::json AllReduceSgd::summary() {
   return {{"allreduce_exposed_s", exposed_comm_s_}, {"allreduce_total_s", total_comm_s_}};

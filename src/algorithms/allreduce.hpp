@@ -23,7 +23,7 @@ class AllReduceSgd : public Algorithm, private MethodCheckpoints {
   void bucket_ready(const GradBucket& bucket) override;
   void before_step(ReplicaView replica, const StepInfo& step) override;
   EvaluationTarget prepare_evaluation(ReplicaView replica, ReplicaView out) override;
-  void finish(ReplicaView replica) override;
+  MethodEnd finish(ReplicaView replica) override;
   nlohmann::json summary() override;
   MethodCheckpoints* checkpoints() override { return this; }
 

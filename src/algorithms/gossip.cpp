@@ -218,7 +218,7 @@ std::vector<int> GossipSgd::wait_for_everyone() {
   return lost;
 }
 
-void GossipSgd::finish(ReplicaView replica) {
+MethodEnd GossipSgd::finish(ReplicaView replica) {
   wait_for_pushes();
   // Empty unless --survive-worker-loss (only then does rank 0 drop anyone).
   const auto lost = wait_for_everyone();
@@ -226,6 +226,7 @@ void GossipSgd::finish(ReplicaView replica) {
   if (mode_ != gossip::Mode::pull) absorb_into(replica);
   finished_ = true;
   if (!lost.empty()) move_to_survivors(lost);
+  return {lost};
 }
 
 // Collective: the exact average of all replicas, and how far they are from it.

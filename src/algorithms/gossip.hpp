@@ -63,10 +63,9 @@ class GossipSgd : public Algorithm, private MethodCheckpoints {
   void start(ReplicaView replica) override;
   void after_step(ReplicaView replica, const StepInfo& step) override;
   EvaluationTarget prepare_evaluation(ReplicaView replica, ReplicaView out) override;
-  void finish(ReplicaView replica) override;
+  MethodEnd finish(ReplicaView replica) override;
   nlohmann::json summary() override;
   MethodCheckpoints* checkpoints() override { return meet_during_training() ? this : nullptr; }
-  std::vector<int> lost_ranks() const override { return lost_; }
 
   // Collective: waits until every push sent by any node has been taken in by
   // its receiver, then absorbs them, so that the replicas and push-sum
@@ -122,7 +121,6 @@ class GossipSgd : public Algorithm, private MethodCheckpoints {
   void mix_answered_pulls(const std::vector<int>& peers, std::vector<comm::Request>& requests);
   void move_to_survivors(const std::vector<int>& lost);
   comm::Communicator* workers_ = nullptr;
-  std::vector<int> lost_;                       // agreed (rank 0's list), after finish()
   std::vector<std::vector<float>> abandoned_;  // buffers of abandoned pulls: never reused
 };
 

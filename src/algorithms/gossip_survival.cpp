@@ -107,7 +107,6 @@ void GossipSgd::mix_answered_pulls(const std::vector<int>& peers,
 // communicator; the trainer's communicators (the job's, the workers') are
 // replaced, so the collectives of the end run among the survivors alone.
 void GossipSgd::move_to_survivors(const std::vector<int>& lost) {
-  lost_ = lost;
   for (int rank : lost) {
     if (!core_->lost(rank)) core_->mark_lost(rank);
   }

@@ -86,9 +86,10 @@ std::optional<std::vector<std::optional<CheckpointDigest>>> LocalSgd::prepare(Re
   return std::vector<std::optional<CheckpointDigest>>{};
 }
 
-void LocalSgd::finish(ReplicaView replica) {
+MethodEnd LocalSgd::finish(ReplicaView replica) {
   average_models(replica, average_momentum_);
   average(replica.buffers, "batch-norm statistics");
+  return {};
 }
 
 nlohmann::json LocalSgd::summary() {

@@ -32,7 +32,7 @@ class LocalSgd : public Algorithm, private MethodCheckpoints {
   void before_step(ReplicaView replica, const StepInfo& step) override;
   void after_step(ReplicaView replica, const StepInfo& step) override;
   EvaluationTarget prepare_evaluation(ReplicaView replica, ReplicaView out) override;
-  void finish(ReplicaView replica) override;
+  MethodEnd finish(ReplicaView replica) override;
   nlohmann::json summary() override;
   MethodCheckpoints* checkpoints() override { return this; }
 

@@ -64,9 +64,8 @@ class ParameterServerWorker : public Algorithm, private MethodCheckpoints {
   void before_step(ReplicaView replica, const StepInfo& step) override;
   void after_step(ReplicaView replica, const StepInfo& step) override;
   EvaluationTarget prepare_evaluation(ReplicaView replica, ReplicaView out) override;
-  void finish(ReplicaView replica) override;
+  MethodEnd finish(ReplicaView replica) override;
   nlohmann::json summary() override;
-  std::vector<int> lost_ranks() const override { return lost_; }
   MethodCheckpoints* checkpoints() override {
     return config_.leave_early.empty() ? this : nullptr;
   }

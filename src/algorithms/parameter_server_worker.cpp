@@ -126,7 +126,7 @@ EvaluationTarget ParameterServerWorker::prepare_evaluation(ReplicaView replica, 
 // Tells every server this worker has finished, then waits until each reports
 // that every worker has (a server answers at least every heartbeat, so each
 // round trip keeps the deadline however long the others train).
-void ParameterServerWorker::finish(ReplicaView replica) {
+MethodEnd ParameterServerWorker::finish(ReplicaView replica) {
   until_settled(ps::Kind::done, StepInfo{},
                 [](int, const ps::Header& header) { return header.workers_training == 0; });
   finished_ = true;
@@ -141,6 +141,7 @@ void ParameterServerWorker::finish(ReplicaView replica) {
                        comm::ReduceOp::sum, "batch-norm statistics");
     math::scale(replica.buffers, 1.0f / static_cast<float>(workers_.size()));
   }
+  return {lost_};
 }
 
 nlohmann::json ParameterServerWorker::summary() {

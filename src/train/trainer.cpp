@@ -86,6 +86,7 @@ class TrainingRun {
   // resumed at different steps would not all reach them).
   int64_t resumed_max_step_ = -1;
   double active_train_s_ = 0.0;  // training time up to this worker's last step
+  MethodEnd method_end_;         // workers: what finish() reported
 
   std::unique_ptr<Checkpointer> checkpointer_;
   std::unique_ptr<StopAgreement> stop_;
@@ -227,7 +228,7 @@ RunFigures TrainingRun::figures() {
   figures.steps_per_epoch = steps_per_epoch_;
   figures.parameters = flat_->numel();
   figures.checkpoints = hooks_ != nullptr && config_.checkpoint_every > 0;
-  figures.lost_ranks = algorithm_ ? algorithm_->lost_ranks() : server_->lost_ranks();
+  figures.lost_ranks = algorithm_ ? method_end_.lost_ranks : server_->lost_ranks();
   figures.versions = versions_;
   return figures;
 }
@@ -267,14 +268,14 @@ TrainResult TrainingRun::run() {
   // Training time of this worker's own steps: what a finished worker spends
   // waiting for the others is not its throughput.
   active_train_s_ = clock_.train_s();
-  algorithm_->finish(replica().view());
+  method_end_ = algorithm_->finish(replica().view());
   const auto stop_checkpoint = checkpoint_after_stop();
   evaluator_->evaluate(replica().view(), position_, /*final=*/true);
   progress.done();
   TrainResult result;
   result.summary = make_summary(config_, figures(), replica().view(), comm_, *workers_,
                                 [this] { return algorithm_->summary(); });
-  result.lost_ranks = algorithm_->lost_ranks();
+  result.lost_ranks = method_end_.lost_ranks;
   result.summary["stopped_early"] = stopped_early;
   result.summary["stopped_by_signal"] = stop_->stopped_by()
                                             ? nlohmann::json(signal_name(stop_->stopped_by()))

@@ -217,8 +217,8 @@ void survive_a_silent_node(gossip::Mode mode) {
       more = std::chrono::steady_clock::now() < until || step < 200;
       pace.broadcast(&more, sizeof more, 0, "another round");
     }
-    gossip.finish(replica.view());
-    EXPECT_EQ(gossip.lost_ranks(), (std::vector<int>{kSilent}));
+    const auto end = gossip.finish(replica.view());
+    EXPECT_EQ(end.lost_ranks, (std::vector<int>{kSilent}));
     EXPECT_EQ(world.size(), kNodes - 1) << "not on the survivors' communicator";
     // The survivors' own collective: consensus among them, and the weight.
     double weight = gossip.weight(), lost = 0.0;
