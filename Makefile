@@ -23,7 +23,7 @@ build: deps configure
 demo: build
 	$(BUILD)/distsgd compare --nodes 4 \
 	  --algos allreduce,asgd,easgd,gossip-pull,gossip-push,local-sgd,gossip-pga \
-	  --model cnn --dataset fashion-mnist --epochs 1 --batch-size 32 --eval-every 100 \
+	  --model cnn --dataset fashion-mnist --epochs 1 --batch-size 32 \
 	  --seed 1 --target-accuracy 0.85 --straggler 1:4 --out runs/demo
 
 # Unit tests, real mpirun jobs, the fault matrix (tests/faults), then a short

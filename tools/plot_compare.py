@@ -8,6 +8,10 @@ writes into <dir>:
   time_to_target_vs_nodes.png                        training time to the target accuracy
   straggler_effect.png                               samples/s with and without the straggler
   report.md                                          the command, the table and the figures
+  report.html                                        the same, self-contained (figures inlined),
+                                                     with the configuration of the runs
+With --repeat R the curves show the median over the repeats with the range
+as a band, and the figures by nodes the median with the range as error bars.
 Run with Debian's Python (/usr/bin/python3), which has matplotlib.
 """
 import csv
@@ -20,8 +24,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FixedLocator, NullLocator  # noqa: E402
 
-METHOD_ORDER = ["allreduce", "asgd", "easgd", "gossip-pull", "gossip-push"]
+import report_html  # noqa: E402  (beside this file)
+
+METHOD_ORDER = ["allreduce", "asgd", "easgd", "gossip-pull", "gossip-push", "local-sgd", "gossip-pga"]
 
 
 def load(directory):
@@ -80,12 +87,11 @@ def curves(directory, manifest, rows, config, out):
             drawn = False
             for method in methods_in(rows):
                 runs = [r for r in manifest["runs"] if r["algo"] == method and r["nodes"] == nodes
-                        and r["repeat"] == 1 and not r["straggler"] and r["status"] == "ok"]
-                for run in runs:
-                    points = evaluations(directory, run["name"])
-                    if points:
-                        ax.plot([p[index] for p in points], [100 * p[2] for p in points], marker="o", label=method)
-                        drawn = True
+                        and not r["straggler"] and r["status"] == "ok"]
+                series = [points for points in (evaluations(directory, run["name"]) for run in runs) if points]
+                if series:
+                    draw_spread(ax, series, index, method)
+                    drawn = True
             if not drawn:
                 plt.close(fig)
                 continue
@@ -102,23 +108,56 @@ def curves(directory, manifest, rows, config, out):
     return figures
 
 
+def draw_spread(ax, series, index, label):
+    """One method's curve: the median over its repeats at each evaluation, with
+    the range (min to max) as a band when there are several."""
+    length = min(len(points) for points in series)
+    xs = [statistics.median(points[k][index] for points in series) for k in range(length)]
+    errors = [[100 * points[k][2] for points in series] for k in range(length)]
+    line, = ax.plot(xs, [statistics.median(e) for e in errors], marker="o", markersize=3,
+                    label=label if len(series) == 1 else f"{label} (median of {len(series)})")
+    if len(series) > 1:
+        ax.fill_between(xs, [min(e) for e in errors], [max(e) for e in errors], color=line.get_color(),
+                        alpha=0.2, linewidth=0)
+
+
+def nodes_axis(ax, nodes):
+    """Node counts on a log2 axis, ticked at the counts run, written as integers."""
+    ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_locator(FixedLocator(nodes))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xticklabels([str(n) for n in nodes])
+    if len(nodes) == 1:
+        ax.set_xlim(nodes[0] / 1.5, nodes[0] * 1.5)
+
+
+def spread_by(rows, key, value):
+    """{key: (median, min, max)} of `value` over the ok rows."""
+    groups = {}
+    for row in rows:
+        if row["status"] == "ok" and row[value] != "":
+            groups.setdefault(key(row), []).append(float(row[value]))
+    return {k: (statistics.median(v), min(v), max(v)) for k, v in groups.items()}
+
+
 def by_nodes(rows, value, ylabel, title, name, out, straggler=False):
     fig, ax = plt.subplots(figsize=(7, 4.5))
     drawn = False
     for method in methods_in(rows):
-        medians = median_by([r for r in rows if r["algo"] == method and bool(r["straggler"]) == straggler],
-                            lambda r: int(r["nodes"]), value)
-        if medians:
-            xs = sorted(medians)
-            ax.plot(xs, [medians[x] for x in xs], marker="o", label=method)
+        spread = spread_by([r for r in rows if r["algo"] == method and bool(r["straggler"]) == straggler],
+                           lambda r: int(r["nodes"]), value)
+        if spread:
+            xs = sorted(spread)
+            medians = [spread[x][0] for x in xs]
+            ax.errorbar(xs, medians, yerr=[[m - spread[x][1] for m, x in zip(medians, xs)],
+                                           [spread[x][2] - m for m, x in zip(medians, xs)]],
+                        marker="o", capsize=3, label=method)
             drawn = True
     if not drawn:
         plt.close(fig)
         return []
     ax.set_xlabel("nodes (MPI ranks)")
-    nodes = sorted({int(r["nodes"]) for r in rows})
-    if nodes and nodes[-1] >= 8 * nodes[0]:
-        ax.set_xscale("log", base=2)
+    nodes_axis(ax, sorted({int(r["nodes"]) for r in rows if r["status"] == "ok"}))
     values = [float(r[value]) for r in rows if r["status"] == "ok" and r[value] not in ("", "0")]
     if values and max(values) >= 100 * min(values):
         ax.set_yscale("log")
@@ -167,17 +206,6 @@ def straggler_effect(rows, config, out):
     return [("straggler_effect.png", title)]
 
 
-def readable(cell):
-    """A CSV cell for the eye: floats to 4 significant digits (the CSV keeps them all)."""
-    try:
-        value = float(cell)
-    except ValueError:
-        return cell
-    if value.is_integer() and "." not in cell and "e" not in cell:
-        return cell
-    return f"{value:.4g}"
-
-
 def report(directory, manifest, rows, figures):
     columns = list(rows[0].keys()) if rows else []
     simulated = manifest.get("simulated")
@@ -190,7 +218,7 @@ def report(directory, manifest, rows, figures):
              "`distsgd report DIR` redraws this report from the saved runs.", "",
              "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in rows:
-        lines.append("| " + " | ".join(readable(row[c]) for c in columns) + " |")
+        lines.append("| " + " | ".join(report_html.readable(row[c]) for c in columns) + " |")
     lines.append("")
     for name, title in figures:
         lines += [f"## {title}", "", f"![{title}]({name})", ""]
@@ -218,6 +246,7 @@ def main():
                             "time_to_target_vs_nodes.png", directory)
     figures += straggler_effect(rows, config, directory)
     report(directory, manifest, rows, figures)
+    report_html.write(directory, manifest, rows, figures, config)
 
 
 if __name__ == "__main__":

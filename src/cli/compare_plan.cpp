@@ -53,6 +53,11 @@ std::vector<PlannedRun> plan_runs(const CompareOptions& options) {
       // which would tie a fast worker to a straggler once an epoch).
       if (std::find(args.begin(), args.end(), "--checkpoint-every") == args.end())
         args.insert(args.end(), {"--checkpoint-every", "0"});
+      // A curve, however short the run: evaluations spread over it, unless a
+      // cadence was asked for.
+      if (std::find(args.begin(), args.end(), "--eval-every") == args.end() &&
+          std::find(args.begin(), args.end(), "--evaluations") == args.end())
+        args.insert(args.end(), {"--evaluations", std::to_string(kDefaultEvaluations)});
       for (int repeat = 1; repeat <= options.repeat; ++repeat) {
         for (const auto& straggler : variants) {
           PlannedRun run;

@@ -22,6 +22,10 @@ struct PlannedRun {
   std::vector<std::string> train_args;  // everything after `distsgd train`, but --log-dir
 };
 
+// Evaluations per run when the train flags give no cadence (--eval-every or
+// --evaluations): enough points for a curve.
+inline constexpr int kDefaultEvaluations = 12;
+
 std::vector<PlannedRun> plan_runs(const CompareOptions& options);
 
 // The train flags as `distsgd train` would parse them; unknown flags and bad

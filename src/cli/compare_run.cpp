@@ -125,7 +125,7 @@ std::vector<Json> write_results(const std::string& dir) {
   return rows;
 }
 
-// Figures and report.md, drawn with Debian's matplotlib.
+// Figures, report.md and report.html, drawn with Debian's matplotlib.
 int draw_figures(const std::string& dir) {
   const std::string command =
       fmt::format("/usr/bin/python3 {}/plot_compare.py {}", DISTSGD_TOOLS_DIR, shell_quote(dir));
@@ -231,7 +231,8 @@ int run_compare(const CompareOptions& options) {
   print_table(rows);
   const int figures = draw_figures(options.out);
   fmt::print(
-      "\nResults: {0}/results.csv, report {0}/report.md, figures {0}/*.png, per-run logs "
+      "\nResults: {0}/results.csv, report {0}/report.html and {0}/report.md, figures {0}/*.png, "
+      "per-run logs "
       "{0}/runs/*/run.log\n",
       options.out);
   return failed > 0 || figures != 0 ? 1 : 0;
@@ -244,7 +245,8 @@ int run_report(const std::string& dir) {
   const auto rows = write_results(dir);
   print_table(rows);
   const int figures = draw_figures(dir);
-  fmt::print("\nResults: {0}/results.csv, report {0}/report.md, figures {0}/*.png\n", dir);
+  fmt::print("\nResults: {0}/results.csv, report {0}/report.html and {0}/report.md, figures {0}/*.png\n",
+             dir);
   return figures;
 }
 

@@ -146,11 +146,16 @@ void add_train_flags(CLI::App& app, TrainConfig& c) {
                  "Evaluate on the test set every N steps (0: every epoch)")
       ->capture_default_str()
       ->group("Evaluation and output");
+  app.add_option("--evaluations", c.evaluations,
+                 "With --eval-every 0: evaluate K times, evenly over the run (0: every epoch)")
+      ->capture_default_str()
+      ->group("Evaluation and output");
   app.add_option("--eval-batch-size", c.eval_batch_size, "Batch size of evaluation")
       ->capture_default_str()
       ->group("Evaluation and output");
   app.add_option("--eval-samples", c.eval_samples,
-                 "Evaluate on the first N test samples only (0: all)")
+                 "Evaluations during training score a fixed, class-balanced subset of N test samples; the final "
+                 "evaluation scores the whole test set (0: every evaluation scores the whole set)")
       ->capture_default_str()
       ->group("Evaluation and output");
   app.add_option("--target-accuracy", c.target_accuracy,

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -19,7 +20,7 @@ namespace distsgd {
           X(data_dir) X(synthetic_shape) X(augment) X(epochs) X(batch_size) X(lr) X(momentum)     \
               X(nesterov) X(weight_decay) X(lr_schedule) X(lr_decay_epochs) X(lr_decay)           \
                   X(warmup_epochs) X(lr_scaling) X(max_steps) X(eval_every) X(eval_batch_size)    \
-                      X(eval_samples) X(target_accuracy) X(checkpoint_every) X(log_dir) X(resume) \
+                      X(eval_samples) X(evaluations) X(target_accuracy) X(checkpoint_every) X(log_dir) X(resume) \
                           X(stop_after_epoch) X(quiet) X(seed) X(threads) X(device) X(timeout_s) X(stall_warn_s) X(nan_policy) \
                               X(bucket_mb)
 
@@ -107,6 +108,11 @@ std::optional<NanPolicy> parse_nan_policy(const std::string& name) {
   return std::nullopt;
 }
 
+int64_t TrainConfig::eval_interval(int64_t run_steps) const {
+  if (eval_every > 0 || evaluations == 0) return eval_every;
+  return std::max<int64_t>(1, run_steps / evaluations);
+}
+
 NanPolicy TrainConfig::nan_policy_kind() const {
   const auto policy = parse_nan_policy(nan_policy);
   if (!policy) throw ConfigError("--nan-policy must be stop or skip (got '" + nan_policy + "')");
@@ -159,6 +165,7 @@ void TrainConfig::validate() const {
   require(eval_every >= 0, "--eval-every must be >= 0");
   require(eval_batch_size >= 1, "--eval-batch-size must be at least 1");
   require(eval_samples >= 0, "--eval-samples must be >= 0");
+  require(evaluations >= 0, "--evaluations must be >= 0");
   require(!target_accuracy || (*target_accuracy > 0 && *target_accuracy <= 1),
           "--target-accuracy must be in (0, 1]");
   require(checkpoint_every >= 0, "--checkpoint-every must be >= 0");

@@ -77,8 +77,16 @@ struct TrainConfig {
 
   // Evaluation, checkpoints, logs.
   int64_t eval_every = 0;  // steps; 0: at the end of every epoch
-  int64_t eval_batch_size = 1000;
-  int64_t eval_samples = 0;  // evaluate on the first N test samples; 0: all
+  // Small batches score faster on a CPU (cnn: 100 samples a batch took 0.45 of
+  // the time of 1000, measured): the activations stay in cache.
+  int64_t eval_batch_size = 100;
+  // Evaluations during training score a fixed class-balanced subset of this
+  // many test samples (data::balanced_subset); the final one the whole set.
+  // 0: every evaluation scores the whole set.
+  int64_t eval_samples = 2000;
+  // Evaluations spread evenly over the run, when --eval-every is 0 (compare
+  // sets it, so a short run still draws a curve); 0: at the end of every epoch.
+  int64_t evaluations = 0;
   std::optional<double> target_accuracy;
   int64_t checkpoint_every = 1;  // epochs; 0: never
   std::string log_dir = "runs/latest";
@@ -108,6 +116,10 @@ struct TrainConfig {
     double ms = 0.0;
   };
   std::optional<RandomDelay> straggler_random_spec() const;
+  // The steps between evaluations during training, for a run of `run_steps`
+  // steps per worker (the same on every worker): --eval-every, else a
+  // --evaluations-th of the run; 0: at the end of every epoch.
+  int64_t eval_interval(int64_t run_steps) const;
   // --nan-policy parsed; ConfigError for another name (validate() checks it so).
   NanPolicy nan_policy_kind() const;
 

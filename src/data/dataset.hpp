@@ -39,6 +39,9 @@ class Dataset {
   // alone, so a resumed run draws exactly the same batches.
   virtual Batch batch(std::span<const int64_t> indices,
                       std::optional<uint64_t> augment_seed = std::nullopt) const = 0;
+  // Every sample's class, in index order. The default draws them from batch()
+  // (which may decode every sample); data sets that hold their labels say so.
+  virtual std::vector<int64_t> labels() const;
 };
 
 struct DataOptions {

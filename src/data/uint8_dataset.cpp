@@ -69,4 +69,12 @@ Batch Uint8Dataset::batch(std::span<const int64_t> indices,
   return batch;
 }
 
+std::vector<int64_t> Uint8Dataset::labels() const {
+  const int64_t stored = samples_.count();
+  std::vector<int64_t> out(static_cast<std::size_t>(size_));
+  for (int64_t index = 0; index < size_; ++index)
+    out[static_cast<std::size_t>(index)] = samples_.labels[static_cast<std::size_t>(index % stored)];
+  return out;
+}
+
 }  // namespace distsgd::data

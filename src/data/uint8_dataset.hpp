@@ -43,6 +43,7 @@ class Uint8Dataset final : public Dataset {
   // not bad input. Safe to call from several threads at once.
   Batch batch(std::span<const int64_t> indices,
               std::optional<uint64_t> augment_seed = std::nullopt) const override;
+  std::vector<int64_t> labels() const override;
 
   const Uint8Samples& samples() const { return samples_; }
 

@@ -43,7 +43,10 @@ class GradientSource {
   // pass updates `buffers` (the worker's statistics) as training does.
   virtual StepFigures gradient(const BatchId& batch, std::span<const float> params,
                                std::span<float> buffers, std::span<float> grad) = 0;
-  virtual EvalFigures evaluate(std::span<const float> params, std::span<const float> buffers) = 0;
+  // The test figures of `params`: on the whole test set (the final
+  // evaluation) or on the --eval-samples subset (those during training).
+  virtual EvalFigures evaluate(std::span<const float> params, std::span<const float> buffers,
+                               bool whole_set) = 0;
 };
 
 }  // namespace distsgd::sim

@@ -39,7 +39,7 @@ SimOutcome simulate(const SimSettings& settings, GradientSource* source,
   auto evaluate = [&](bool final) {
     if (!cluster.real()) return nlohmann::json();
     auto target = method->evaluation_target();
-    const auto figures = cluster.source().evaluate(target.params, target.buffers);
+    const auto figures = cluster.source().evaluate(target.params, target.buffers, final);
     const double epochs = static_cast<double>(cluster.steps()) /
                           static_cast<double>(method->workers() * settings.steps_per_epoch);
     nlohmann::json entry = {{"type", "eval"},

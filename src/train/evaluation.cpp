@@ -2,13 +2,15 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <numeric>
 
 namespace distsgd {
 
 EvalResult evaluate(models::Model& model, const data::Dataset& test, comm::Communicator& comm,
-                    int64_t batch_size, const torch::Device& device, int64_t max_samples) {
-  const int64_t total = max_samples > 0 ? std::min(max_samples, test.size()) : test.size();
+                    int64_t batch_size, const torch::Device& device,
+                    std::span<const int64_t> samples) {
+  const int64_t total = samples.empty() ? test.size() : static_cast<int64_t>(samples.size());
   const int64_t begin = total * comm.rank() / comm.size();
   const int64_t end = total * (comm.rank() + 1) / comm.size();
   // Sums in double: [loss sum, correct, samples].
@@ -20,7 +22,10 @@ EvalResult evaluate(models::Model& model, const data::Dataset& test, comm::Commu
     for (int64_t start = begin; start < end; start += batch_size) {
       const int64_t stop = std::min(end, start + batch_size);
       indices.resize(static_cast<std::size_t>(stop - start));
-      std::iota(indices.begin(), indices.end(), start);
+      if (samples.empty())
+        std::iota(indices.begin(), indices.end(), start);
+      else
+        std::copy(samples.begin() + start, samples.begin() + stop, indices.begin());
       auto batch = test.batch(indices);
       auto targets = batch.targets.to(device);
       auto logits = model.forward(batch.inputs.to(device));

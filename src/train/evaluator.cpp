@@ -43,7 +43,7 @@ void Evaluator::evaluate(ReplicaView replica, TrainingPosition& position, bool f
   {
     std::optional<ScopedSwap> swap;
     if (target.uses_out) swap.emplace(replica, ReplicaView{params, {}, buffers, {}});
-    last_ = score_(comm);
+    last_ = score_(comm, final);
   }
   if (final && target.uses_out) evaluated_params_ = params;
   if (final) local_ = target.uses_out ? score_worker0_replica(replica) : *last_;
@@ -59,6 +59,7 @@ void Evaluator::evaluate(ReplicaView replica, TrainingPosition& position, bool f
                   {"train_time_s", train_s},
                   {"test_accuracy", last_->accuracy},
                   {"test_loss", last_->loss},
+                  {"test_samples", last_->samples},
                   {"method", target.figures}});
 }
 
@@ -71,7 +72,7 @@ EvalResult Evaluator::score_worker0_replica(ReplicaView replica) {
   if (!replica.buffers.empty())
     workers.broadcast(replica.buffers.data(), replica.buffers.size_bytes(), 0,
                       "worker 0's buffers");
-  return score_(workers);
+  return score_(workers, /*whole_set=*/true);
 }
 
 std::span<const float> Evaluator::final_params(ReplicaView replica) const {

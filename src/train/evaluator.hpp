@@ -43,8 +43,10 @@ class ScopedSwap {
 };
 
 // Scores the model's parameters as they are on the test set; collective over
-// the communicator given (every rank of it scores its slice).
-using ScoreModel = std::function<EvalResult(comm::Communicator&)>;
+// the communicator given (every rank of it scores its slice). whole_set: the
+// final evaluation scores the whole test set; those during training the
+// --eval-samples subset.
+using ScoreModel = std::function<EvalResult(comm::Communicator&, bool whole_set)>;
 
 class Evaluator {
  public:

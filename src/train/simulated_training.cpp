@@ -12,6 +12,7 @@
 #include "core/atomic_file.hpp"
 #include "core/errors.hpp"
 #include "data/dataset.hpp"
+#include "data/eval_subset.hpp"
 #include "metrics/jsonl_writer.hpp"
 #include "models/flat_parameters.hpp"
 #include "models/model.hpp"
@@ -67,11 +68,17 @@ class ModelSource final : public sim::GradientSource {
             logits.argmax(1).eq(sample.targets).to(torch::kFloat64).mean().item<double>()};
   }
 
-  sim::EvalFigures evaluate(std::span<const float> params, std::span<const float> buffers) override {
+  sim::EvalFigures evaluate(std::span<const float> params, std::span<const float> buffers,
+                            bool whole_set) override {
     std::vector<float> copy(buffers.begin(), buffers.end());
     load(params, copy);
-    const auto result = distsgd::evaluate(model_, *data_.test, group_.front(),
-                                          config_.eval_batch_size, torch::kCPU, config_.eval_samples);
+    if (!whole_set && eval_subset_.empty() && config_.eval_samples > 0 &&
+        config_.eval_samples < data_.test->size())
+      eval_subset_ = data::balanced_subset(data_.test->labels(), data_.test->num_classes(),
+                                           config_.eval_samples);
+    const auto result =
+        distsgd::evaluate(model_, *data_.test, group_.front(), config_.eval_batch_size, torch::kCPU,
+                          whole_set ? std::span<const int64_t>{} : eval_subset_);
     return {result.loss, result.accuracy};
   }
 
@@ -97,6 +104,7 @@ class ModelSource final : public sim::GradientSource {
   std::vector<comm::Communicator> group_;
   std::vector<float> initial_params_, initial_buffers_;
   std::map<int64_t, std::vector<int64_t>> orders_;
+  std::vector<int64_t> eval_subset_;  // --eval-samples, made at the first evaluation
 };
 
 double median_of(std::vector<double> v) {
@@ -203,6 +211,7 @@ nlohmann::json run_simulation(const TrainConfig& config, const SimulateOptions& 
         config.batch_size, shard, data.train->size(), workers));
   settings.total_steps = settings.steps_per_epoch * config.epochs;
   if (config.max_steps) settings.total_steps = std::min(settings.total_steps, *config.max_steps);
+  settings.config.eval_every = config.eval_interval(settings.total_steps);
 
   nlohmann::json fit;
   if (options.compute_ms) {

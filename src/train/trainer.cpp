@@ -14,6 +14,7 @@
 #include "core/runtime_versions.hpp"
 #include "core/stop_signal.hpp"
 #include "data/dataset.hpp"
+#include "data/eval_subset.hpp"
 #include "metrics/jsonl_writer.hpp"
 #include "metrics/progress_line.hpp"
 #include "models/flat_parameters.hpp"
@@ -65,6 +66,7 @@ class TrainingRun {
   std::optional<comm::Communicator> workers_, solo_;
   std::unique_ptr<metrics::JsonlWriter> metrics_;
   data::Datasets data_;
+  std::vector<int64_t> eval_subset_;  // --eval-samples: scored during training; empty: all
   std::shared_ptr<models::Model> model_;
   std::unique_ptr<FlatParameters> flat_;
   math::MomentumState momentum_;
@@ -151,6 +153,9 @@ TrainingRun::TrainingRun(const TrainConfig& config, comm::Communicator& comm)
         config.batch_size, shard, data_.train->size(), workers_->size()));
   total_steps_ = steps_per_epoch_ * config.epochs;
   if (config.max_steps) total_steps_ = std::min(total_steps_, *config.max_steps);
+  // --evaluations: the cadence from the run's length, the same on every worker
+  // (before --leave-early shortens this one's run).
+  config_.eval_every = config_.eval_interval(total_steps_);
   total_steps_ = faults_.steps_to_run(total_steps_);
   schedule_ = std::make_unique<LrSchedule>(config, workers_->size(), steps_per_epoch_);
   versions_ = runtime_versions(models::libtorch_version(), comm::Environment::library_version());
@@ -161,12 +166,15 @@ TrainingRun::TrainingRun(const TrainConfig& config, comm::Communicator& comm)
       replica(), clock_);
   stop_ = std::make_unique<StopAgreement>(traits_.stop, *workers_);
   if (role_ != Role::worker) return;
+  if (config_.eval_samples > 0 && config_.eval_samples < data_.test->size())
+    eval_subset_ = data::balanced_subset(data_.test->labels(), data_.test->num_classes(),
+                                         config_.eval_samples);
   evaluator_ = std::make_unique<Evaluator>(
       Evaluator::Setup{traits_.evaluation, *workers_, *solo_, config_.target_accuracy,
                        steps_per_epoch_},
-      [this](comm::Communicator& group) {
+      [this](comm::Communicator& group, bool whole_set) {
         return evaluate(*model_, *data_.test, group, config_.eval_batch_size, device_,
-                        config_.eval_samples);
+                        whole_set ? std::span<const int64_t>{} : eval_subset_);
       },
       *algorithm_, *metrics_, clock_);
   step_ = std::make_unique<TrainStep>(StepParts{.config = config_,

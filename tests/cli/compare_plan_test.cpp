@@ -62,15 +62,15 @@ TEST(ComparePlan, TrainArgsNameTheMethodAddItsFlagsAndTurnCheckpointsOff) {
   const auto runs = plan_runs(two_methods());
   ASSERT_EQ(runs.size(), 16u);
   // allreduce-n1-r1: the common flags only.
-  EXPECT_EQ(runs[0].train_args,
-            (Args{"--algo", "allreduce", "--model", "mlp", "--checkpoint-every", "0"}));
+  EXPECT_EQ(runs[0].train_args, (Args{"--algo", "allreduce", "--model", "mlp", "--checkpoint-every",
+                                      "0", "--evaluations", "12"}));
   // Its straggler variant: the same, then --straggler.
   EXPECT_EQ(runs[1].train_args, (Args{"--algo", "allreduce", "--model", "mlp", "--checkpoint-every",
-                                      "0", "--straggler", "0:3"}));
+                                      "0", "--evaluations", "12", "--straggler", "0:3"}));
   // asgd gets its --method-flags, split into words; allreduce does not.
   EXPECT_EQ(runs[4].algo, "asgd");
   EXPECT_EQ(runs[4].train_args, (Args{"--algo", "asgd", "--model", "mlp", "--momentum", "0.5",
-                                      "--checkpoint-every", "0"}));
+                                      "--checkpoint-every", "0", "--evaluations", "12"}));
   for (const auto& run : runs) {
     if (run.algo == "allreduce") {
       EXPECT_EQ(std::count(run.train_args.begin(), run.train_args.end(), "--momentum"), 0)
@@ -87,7 +87,23 @@ TEST(ComparePlan, AnExplicitCheckpointEveryIsKept) {
   options.train_args = {"--checkpoint-every", "2"};
   const auto runs = plan_runs(options);
   ASSERT_EQ(runs.size(), 1u);
-  EXPECT_EQ(runs[0].train_args, (Args{"--algo", "allreduce", "--checkpoint-every", "2"}));
+  EXPECT_EQ(runs[0].train_args,
+            (Args{"--algo", "allreduce", "--checkpoint-every", "2", "--evaluations", "12"}));
+}
+
+TEST(ComparePlan, AGivenEvaluationCadenceIsKept) {
+  for (const Args& given : {Args{"--eval-every", "50"}, Args{"--evaluations", "3"}}) {
+    CompareOptions options;
+    options.nodes = {2};
+    options.algos = {"allreduce"};
+    options.train_args = given;
+    const auto runs = plan_runs(options);
+    ASSERT_EQ(runs.size(), 1u);
+    Args expected = {"--algo", "allreduce"};
+    expected.insert(expected.end(), given.begin(), given.end());
+    expected.insert(expected.end(), {"--checkpoint-every", "0"});
+    EXPECT_EQ(runs[0].train_args, expected);
+  }
 }
 
 TEST(ComparePlan, NoStragglerNoStragglerRuns) {

@@ -49,6 +49,7 @@ TrainConfig non_default_config() {
   c.eval_every = 100;
   c.eval_batch_size = 250;
   c.eval_samples = 5000;
+  c.evaluations = 7;
   c.target_accuracy = 0.91;
   c.checkpoint_every = 3;
   c.log_dir = "runs/x";
@@ -85,6 +86,7 @@ void expect_same(const TrainConfig& a, const TrainConfig& b) {
   EXPECT_EQ(a.eval_every, b.eval_every);
   EXPECT_EQ(a.eval_batch_size, b.eval_batch_size);
   EXPECT_EQ(a.eval_samples, b.eval_samples);
+  EXPECT_EQ(a.evaluations, b.evaluations);
   EXPECT_EQ(a.target_accuracy, b.target_accuracy);
   EXPECT_EQ(a.checkpoint_every, b.checkpoint_every);
   EXPECT_EQ(a.log_dir, b.log_dir);
@@ -203,6 +205,7 @@ TEST(TrainConfig, EachBadFieldIsAConfigError) {
       {"eval_every negative", [](TrainConfig& c) { c.eval_every = -1; }},
       {"eval_batch_size 0", [](TrainConfig& c) { c.eval_batch_size = 0; }},
       {"eval_samples negative", [](TrainConfig& c) { c.eval_samples = -1; }},
+      {"evaluations negative", [](TrainConfig& c) { c.evaluations = -1; }},
       {"target_accuracy 0", [](TrainConfig& c) { c.target_accuracy = 0.0; }},
       {"target_accuracy above 1", [](TrainConfig& c) { c.target_accuracy = 1.5; }},
       {"checkpoint_every negative", [](TrainConfig& c) { c.checkpoint_every = -1; }},
@@ -258,6 +261,16 @@ TEST(TrainConfig, ErrorMessageNamesTheFlagAndValue) {
     EXPECT_NE(message.find("--lr-schedule"), std::string::npos) << message;
     EXPECT_NE(message.find("exp"), std::string::npos) << message;
   }
+}
+
+TEST(TrainConfig, EvalIntervalFromTheRunsLength) {
+  TrainConfig c;
+  EXPECT_EQ(c.eval_interval(468), 0);  // the default: at epoch ends
+  c.evaluations = 10;
+  EXPECT_EQ(c.eval_interval(468), 46);  // 10 during the run (46..460), then the final one
+  EXPECT_EQ(c.eval_interval(5), 1);     // never 0: at most one per step
+  c.eval_every = 100;
+  EXPECT_EQ(c.eval_interval(468), 100);  // an explicit cadence wins
 }
 
 TEST(TrainConfig, NanPolicyParsedOnce) {

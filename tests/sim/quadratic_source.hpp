@@ -40,7 +40,7 @@ class QuadraticSource final : public GradientSource {
     ++calls;
     return {loss, 0.0};
   }
-  EvalFigures evaluate(std::span<const float> params, std::span<const float>) override {
+  EvalFigures evaluate(std::span<const float> params, std::span<const float>, bool) override {
     double norm = 0.0;
     for (float v : params) norm += 0.5 * v * v;
     last_evaluated.assign(params.begin(), params.end());
