@@ -232,8 +232,7 @@ int run_compare(const CompareOptions& options) {
   const int figures = draw_figures(options.out);
   fmt::print(
       "\nResults: {0}/results.csv, report {0}/report.html and {0}/report.md, figures {0}/*.png, "
-      "per-run logs "
-      "{0}/runs/*/run.log\n",
+      "per-run logs {0}/runs/*/run.log\n",
       options.out);
   return failed > 0 || figures != 0 ? 1 : 0;
 }

@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "core/errors.hpp"
+#include "data/dataset.hpp"
 
 namespace distsgd::data {
 
@@ -33,6 +34,11 @@ std::vector<int64_t> balanced_subset(std::span<const int64_t> labels, int64_t nu
   }
   std::sort(chosen.begin(), chosen.end());
   return chosen;
+}
+
+std::vector<int64_t> evaluation_subset(const Dataset& test, int64_t count) {
+  if (count <= 0 || count >= test.size()) return {};
+  return balanced_subset(test.labels(), test.num_classes(), count);
 }
 
 }  // namespace distsgd::data

@@ -17,4 +17,11 @@ namespace distsgd::data {
 std::vector<int64_t> balanced_subset(std::span<const int64_t> labels, int64_t num_classes,
                                      int64_t count);
 
+class Dataset;
+
+// The test indices that --eval-samples `count` asks evaluations during
+// training to score: balanced_subset of `test`'s labels, or empty (the whole
+// set, as evaluate() reads an empty list) when count is 0 or covers it all.
+std::vector<int64_t> evaluation_subset(const Dataset& test, int64_t count);
+
 }  // namespace distsgd::data

@@ -35,7 +35,8 @@ class ModelSource final : public sim::GradientSource {
   ModelSource(const TrainConfig& config, int workers, data::Datasets& data, models::Model& model,
               FlatParameters& flat)
       : config_(config), workers_(workers), data_(data), model_(model), flat_(flat),
-        group_(comm::make_in_process_group(1)) {
+        group_(comm::make_in_process_group(1)),
+        eval_subset_(data::evaluation_subset(*data.test, config.eval_samples)) {
     initial_params_.assign(flat.param_span().begin(), flat.param_span().end());
     initial_buffers_.assign(flat.buffer_span().begin(), flat.buffer_span().end());
   }
@@ -72,10 +73,6 @@ class ModelSource final : public sim::GradientSource {
                             bool whole_set) override {
     std::vector<float> copy(buffers.begin(), buffers.end());
     load(params, copy);
-    if (!whole_set && eval_subset_.empty() && config_.eval_samples > 0 &&
-        config_.eval_samples < data_.test->size())
-      eval_subset_ = data::balanced_subset(data_.test->labels(), data_.test->num_classes(),
-                                           config_.eval_samples);
     const auto result =
         distsgd::evaluate(model_, *data_.test, group_.front(), config_.eval_batch_size, torch::kCPU,
                           whole_set ? std::span<const int64_t>{} : eval_subset_);
@@ -104,7 +101,7 @@ class ModelSource final : public sim::GradientSource {
   std::vector<comm::Communicator> group_;
   std::vector<float> initial_params_, initial_buffers_;
   std::map<int64_t, std::vector<int64_t>> orders_;
-  std::vector<int64_t> eval_subset_;  // --eval-samples, made at the first evaluation
+  std::vector<int64_t> eval_subset_;  // --eval-samples; empty: the whole test set
 };
 
 double median_of(std::vector<double> v) {

@@ -166,9 +166,7 @@ TrainingRun::TrainingRun(const TrainConfig& config, comm::Communicator& comm)
       replica(), clock_);
   stop_ = std::make_unique<StopAgreement>(traits_.stop, *workers_);
   if (role_ != Role::worker) return;
-  if (config_.eval_samples > 0 && config_.eval_samples < data_.test->size())
-    eval_subset_ = data::balanced_subset(data_.test->labels(), data_.test->num_classes(),
-                                         config_.eval_samples);
+  eval_subset_ = data::evaluation_subset(*data_.test, config_.eval_samples);
   evaluator_ = std::make_unique<Evaluator>(
       Evaluator::Setup{traits_.evaluation, *workers_, *solo_, config_.target_accuracy,
                        steps_per_epoch_},

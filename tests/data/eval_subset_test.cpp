@@ -59,6 +59,13 @@ TEST(BalancedSubset, SyntheticTestSetIsCoveredEvenly) {
   EXPECT_EQ(balanced_subset(sets.test->labels(), 10, 500), subset);
 }
 
+TEST(EvaluationSubset, EmptyMeansTheWholeSet) {
+  const auto sets = make_synthetic("cifar", 3);
+  EXPECT_TRUE(evaluation_subset(*sets.test, 0).empty());
+  EXPECT_TRUE(evaluation_subset(*sets.test, sets.test->size()).empty());
+  EXPECT_EQ(evaluation_subset(*sets.test, 500), balanced_subset(sets.test->labels(), 10, 500));
+}
+
 TEST(DatasetLabels, MatchTheBatchTargets) {
   const auto sets = make_synthetic("cifar", 2);
   const auto labels = sets.test->labels();
