@@ -14,6 +14,7 @@ packages=(
   python3-torchvision python3-pil  # PyTorch interop tests, the loader benchmark's baseline
   chromium  # headless: the report.html test
   clang libclang-rt-14-dev  # libFuzzer, for scripts/fuzz.sh
+  slurm-wlm  # tests/slurm: a real one-node Slurm (slurmctld, slurmd, srun)
 )
 
 missing=()

@@ -19,6 +19,7 @@
 #include "comm/communicator.hpp"
 #include "core/errors.hpp"
 #include "core/stop_signal.hpp"
+#include "train/checkpoint.hpp"
 #include "train/simulated_training.hpp"
 #include "train/trainer.hpp"
 
@@ -40,11 +41,26 @@ void print_error(int rank, int world, const std::string& message) {
   std::fflush(stderr);
 }
 
-int run_train(const distsgd::TrainConfig& config, int* argc, char*** argv) {
+// --resume auto (a job that a scheduler requeues after preemption): the newest
+// good checkpoint in --log-dir, or a fresh start when there is none. Every rank
+// decides alone from the same (shared) directory, before any rank writes to it.
+void resolve_auto_resume(distsgd::TrainConfig& config, int rank) {
+  const auto newest = distsgd::newest_good_checkpoint_in(config.log_dir);
+  config.resume = newest.value_or("");
+  if (rank != 0) return;
+  if (newest)
+    fmt::print(stderr, "distsgd: --resume auto: resuming from {}\n", *newest);
+  else
+    fmt::print(stderr, "distsgd: --resume auto: no checkpoint in {}, starting afresh\n",
+               config.log_dir);
+}
+
+int run_train(distsgd::TrainConfig config, int* argc, char*** argv) {
   distsgd::comm::Environment environment(argc, argv);
   auto world = environment.world();
   distsgd::install_stop_handlers(world.rank());
   try {
+    if (config.resume == "auto") resolve_auto_resume(config, world.rank());
     torch::set_num_threads(config.threads);
     const auto result = distsgd::train(config, world);
     // Stopped by SIGTERM/SIGINT: a clean end, with the conventional status of

@@ -168,7 +168,9 @@ void add_train_flags(CLI::App& app, TrainConfig& c) {
   app.add_option("--log-dir", c.log_dir, "Where metrics, checkpoints and summary.json go")
       ->capture_default_str()
       ->group("Evaluation and output");
-  app.add_option("--resume", c.resume, "Continue from this checkpoint file")
+  app.add_option("--resume", c.resume,
+                 "Continue from this checkpoint file; auto: from the newest good checkpoint in "
+                 "--log-dir, or a fresh start when there is none (a requeued job)")
       ->group("Evaluation and output");
   app.add_option(
          "--stop-after-epoch", c.stop_after_epoch,

@@ -206,17 +206,19 @@ void remove_checkpoint(const std::string& path) {
   }
 }
 
-std::optional<std::string> newest_good_checkpoint(const std::string& path) {
+namespace {
+
+// The newest good checkpoint-*.ckpt of `directory`, other than `except`.
+std::optional<std::string> newest_good_checkpoint_besides(const std::filesystem::path& directory,
+                                                          const std::filesystem::path& except) {
   namespace fs = std::filesystem;
-  const fs::path damaged(path);
-  const fs::path directory = damaged.has_parent_path() ? damaged.parent_path() : fs::path(".");
   std::optional<std::string> best;
   int64_t best_step = -1;
   std::error_code error;
   for (const auto& entry : fs::directory_iterator(directory, error)) {
     const auto name = entry.path().filename().string();
     if (name.rfind("checkpoint-", 0) != 0 || entry.path().extension() != ".ckpt") continue;
-    if (fs::equivalent(entry.path(), damaged, error)) continue;
+    if (!except.empty() && fs::equivalent(entry.path(), except, error)) continue;
     try {
       const auto candidate = read_checkpoint(entry.path().string());
       if (is_part(candidate)) continue;
@@ -227,10 +229,22 @@ std::optional<std::string> newest_good_checkpoint(const std::string& path) {
         best = entry.path().string();
       }
     } catch (const std::exception&) {
-      // damaged too: not a fallback
+      // damaged: not one to resume from
     }
   }
   return best;
+}
+
+}  // namespace
+
+std::optional<std::string> newest_good_checkpoint(const std::string& path) {
+  const std::filesystem::path damaged(path);
+  return newest_good_checkpoint_besides(
+      damaged.has_parent_path() ? damaged.parent_path() : std::filesystem::path("."), damaged);
+}
+
+std::optional<std::string> newest_good_checkpoint_in(const std::string& directory) {
+  return newest_good_checkpoint_besides(directory, {});
 }
 
 }  // namespace distsgd

@@ -50,5 +50,8 @@ void remove_checkpoint(const std::string& path);
 // without error (a manifest: with all its parts) and is furthest in training,
 // to fall back on when `path` is damaged.
 std::optional<std::string> newest_good_checkpoint(const std::string& path);
+// The checkpoint-*.ckpt in `directory` that reads without error and is
+// furthest in training; nullopt when there is none (or no such directory).
+std::optional<std::string> newest_good_checkpoint_in(const std::string& directory);
 
 }  // namespace distsgd
