@@ -14,11 +14,12 @@ for each T, and prints a table with the ratio. Each figure is the median of
 (a DataLoader's worker start-up is not counted). Then the loader's share of a
 resnet18 training step at 224x224 (batch 8).
 
-    /usr/bin/python3 bench/loader_bench.py --bench build/bench_loader
+    /usr/bin/python3 bench/loader_bench.py --bench build/bench/bench_loader
 """
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import time
@@ -52,7 +53,11 @@ def generate(root, count, seed=1):
             else:
                 draw.rectangle([x, y, x + w, y + h], outline=colour, width=int(rng.integers(1, 8)))
         image.save(os.path.join(folder, f"img{i:04d}.jpg"), quality=90)
-    os.makedirs(os.path.join(root, "val"), exist_ok=True)
+    # distsgd's image folder needs a val split: the first image of each class.
+    for c in range(4):
+        os.makedirs(os.path.join(root, "val", f"class{c}"), exist_ok=True)
+        shutil.copy(os.path.join(root, "train", f"class{c}", f"img{c:04d}.jpg"),
+                    os.path.join(root, "val", f"class{c}", f"img{c:04d}.jpg"))
 
 
 def worker_init(_):
@@ -82,7 +87,7 @@ def dataloader_rate(root, workers, batch, batches, seed):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--bench", default="build/bench_loader")
+    parser.add_argument("--bench", default="build/bench/bench_loader")
     parser.add_argument("--data", default="runs/loader-bench-data")
     parser.add_argument("--images", type=int, default=400)
     parser.add_argument("--threads", default="1,2")
@@ -98,25 +103,35 @@ def main():
         print(f"generated {args.images} JPEGs (500x375, quality 90) in {args.data} "
               f"in {time.perf_counter() - start:.1f} s")
     threads = [int(t) for t in args.threads.split(",")]
-    command = [args.bench, "--data-dir", args.data, "--threads", args.threads,
-               "--batch", str(args.batch), "--batches", str(args.batches),
-               "--repeat", str(args.repeat), "--step-batch", str(args.step_batch)]
-    print("$ " + " ".join(command))
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    lines = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
-    ours = {}
+
+    def run_ours(extra, thread_list=args.threads, batches=args.batches):
+        command = [args.bench, "--data-dir", args.data, "--threads", thread_list,
+                   "--batch", str(args.batch), "--batches", str(batches)] + extra
+        out = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
+        return command, [json.loads(line) for line in out.splitlines()]
+
+    # Ours and theirs alternate, repeat by repeat, so that a change in the
+    # machine's load touches both alike.
+    ours = {t: {"runs": []} for t in threads}
+    theirs = {t: {"runs": []} for t in threads}
+    for r in range(args.repeat):
+        command, records = run_ours(["--repeat", "1"])
+        if r == 0:
+            print("$ " + " ".join(command) + "   (once per repeat)")
+        for record in records:
+            ours[record["threads"]]["runs"].append(record["images_per_s"])
+        for t in threads:
+            theirs[t]["runs"].append(dataloader_rate(args.data, t, args.batch, args.batches, seed=r))
+    for table in (ours, theirs):
+        for t in threads:
+            table[t]["images_per_s"] = statistics.median(table[t]["runs"])
     step = None
-    for line in lines.splitlines():
-        record = json.loads(line)
-        if record["kind"] == "loader":
-            ours[record["threads"]] = record
-        else:
-            step = record
-    theirs = {}
-    for t in threads:
-        runs = [dataloader_rate(args.data, t, args.batch, args.batches, seed=r)
-                for r in range(args.repeat)]
-        theirs[t] = {"images_per_s": statistics.median(runs), "runs": runs}
+    if args.step_batch > 0:
+        command, records = run_ours(["--repeat", "1", "--step-batch", str(args.step_batch)],
+                                    thread_list="0", batches=1)
+        print("$ " + " ".join(command))
+        step = next(r for r in records if r["kind"] == "step")
 
     print(f"\nimages/s, train transforms at 224, batch {args.batch}, median of {args.repeat} x "
           f"{args.batches} batches")

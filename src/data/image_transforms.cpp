@@ -9,47 +9,60 @@
 namespace distsgd::data {
 namespace {
 
-// The taps of one output pixel along one axis: input positions
-// [first, first + weights.size()) of the region.
+// The taps of the output pixels along one axis: output t reads the region's
+// inputs [first[t], first[t] + count[t]) with weights[t * stride + k]. One
+// flat array: the inner loops run over it for every pixel.
 struct Taps {
-  int64_t first = 0;
+  std::vector<int64_t> first;
+  std::vector<int> count;
   std::vector<float> weights;
+  int stride = 0;
 };
 
 // PIL's precompute_coeffs for the bilinear filter, for the output positions
 // [out_first, out_first + count) of a resize of `in_len` inputs to
 // `out_len` outputs. The taps stay inside the region (torchvision crops
 // before it resizes, so nothing outside the crop contributes).
-std::vector<Taps> bilinear_taps(int64_t in_len, int64_t out_len, int64_t out_first,
-                                int64_t count) {
+Taps bilinear_taps(int64_t in_len, int64_t out_len, int64_t out_first, int64_t count) {
   const double scale = static_cast<double>(in_len) / static_cast<double>(out_len);
   const double filter_scale = std::max(scale, 1.0);
   const double support = filter_scale;  // the triangle's support is 1, widened when shrinking
-  std::vector<Taps> taps(static_cast<std::size_t>(count));
+  Taps taps;
+  taps.stride = static_cast<int>(std::ceil(support)) * 2 + 1;
+  taps.first.resize(static_cast<std::size_t>(count));
+  taps.count.resize(static_cast<std::size_t>(count));
+  taps.weights.assign(static_cast<std::size_t>(count * taps.stride), 0.0f);
   for (int64_t t = 0; t < count; ++t) {
     const double center = (static_cast<double>(out_first + t) + 0.5) * scale;
     const auto lo = std::max<int64_t>(static_cast<int64_t>(center - support + 0.5), 0);
-    const auto hi = std::min<int64_t>(static_cast<int64_t>(center + support + 0.5), in_len);
-    auto& tap = taps[static_cast<std::size_t>(t)];
-    tap.first = lo;
+    auto hi = std::min<int64_t>(static_cast<int64_t>(center + support + 0.5), in_len);
+    hi = std::min<int64_t>(hi, lo + taps.stride);
+    float* w = &taps.weights[static_cast<std::size_t>(t * taps.stride)];
     double total = 0.0;
     for (int64_t x = lo; x < hi; ++x) {
       const double d = std::abs((static_cast<double>(x) - center + 0.5) / filter_scale);
-      const double w = d < 1.0 ? 1.0 - d : 0.0;
-      tap.weights.push_back(static_cast<float>(w));
-      total += w;
+      const double weight = d < 1.0 ? 1.0 - d : 0.0;
+      w[x - lo] = static_cast<float>(weight);
+      total += weight;
     }
-    if (tap.weights.empty()) {  // cannot happen for a region of >= 1 pixel; keep it safe
-      tap.first = std::clamp<int64_t>(static_cast<int64_t>(center), 0, in_len - 1);
-      tap.weights = {1.0f};
+    taps.first[static_cast<std::size_t>(t)] = lo;
+    taps.count[static_cast<std::size_t>(t)] = static_cast<int>(hi - lo);
+    if (hi <= lo || total <= 0.0) {  // cannot happen for a region of >= 1 pixel; keep it safe
+      taps.first[static_cast<std::size_t>(t)] =
+          std::clamp<int64_t>(static_cast<int64_t>(center), 0, in_len - 1);
+      taps.count[static_cast<std::size_t>(t)] = 1;
+      w[0] = 1.0f;
       total = 1.0;
     }
-    for (auto& w : tap.weights) w = static_cast<float>(w / total);
+    for (int k = 0; k < taps.count[static_cast<std::size_t>(t)]; ++k)
+      w[k] = static_cast<float>(w[k] / total);
   }
   return taps;
 }
 
-uint8_t to_u8(float v) { return static_cast<uint8_t>(std::clamp(std::lround(v), 0L, 255L)); }
+// Rounds half up to 8 bits, as PIL's fixed point does; the weights are
+// non-negative and sum to 1, so v is in [0, 255] up to rounding error.
+uint8_t to_u8(float v) { return static_cast<uint8_t>(std::clamp(v + 0.5f, 0.0f, 255.0f)); }
 
 // The region (box) of the image resized to out_h x out_w, of which the window
 // at (oy, ox) of size x size is written, normalised, into dst (CHW).
@@ -61,36 +74,54 @@ void resample(const RgbImage& image, const CropBox& box, int64_t out_h, int64_t 
   const auto rows = bilinear_taps(box.height, out_h, oy, size);
   const auto cols = bilinear_taps(box.width, out_w, ox, size);
   // The region's rows the vertical pass reads.
-  const int64_t row_lo = rows.front().first;
-  const int64_t row_hi = rows.back().first + static_cast<int64_t>(rows.back().weights.size());
+  const int64_t row_lo = rows.first.front();
+  const int64_t row_hi = rows.first.back() + rows.count.back();
   // Horizontal pass, rounded to uint8 as PIL stores its intermediate image.
   std::vector<uint8_t> mid(static_cast<std::size_t>((row_hi - row_lo) * size * 3));
   for (int64_t r = row_lo; r < row_hi; ++r) {
     const uint8_t* src = image.pixels.data() + ((box.top + r) * image.width + box.left) * 3;
     uint8_t* out = mid.data() + (r - row_lo) * size * 3;
     for (int64_t x = 0; x < size; ++x) {
-      const auto& tap = cols[static_cast<std::size_t>(x)];
-      float acc[3] = {0, 0, 0};
-      const uint8_t* p = src + tap.first * 3;
-      for (std::size_t k = 0; k < tap.weights.size(); ++k)
-        for (int c = 0; c < 3; ++c) acc[c] += tap.weights[k] * p[k * 3 + c];
-      for (int c = 0; c < 3; ++c) out[x * 3 + c] = to_u8(acc[c]);
+      const float* w = &cols.weights[static_cast<std::size_t>(x * cols.stride)];
+      const int n = cols.count[static_cast<std::size_t>(x)];
+      const uint8_t* p = src + cols.first[static_cast<std::size_t>(x)] * 3;
+      float r0 = 0, g0 = 0, b0 = 0;
+      for (int k = 0; k < n; ++k) {
+        r0 += w[k] * p[k * 3];
+        g0 += w[k] * p[k * 3 + 1];
+        b0 += w[k] * p[k * 3 + 2];
+      }
+      out[x * 3] = to_u8(r0);
+      out[x * 3 + 1] = to_u8(g0);
+      out[x * 3 + 2] = to_u8(b0);
     }
   }
   // ToTensor and Normalize as one table per channel.
   float lut[3][256];
   for (int c = 0; c < 3; ++c)
-    for (int v = 0; v < 256; ++v) lut[c][v] = (static_cast<float>(v) / 255.0f - norm.mean[c]) / norm.std[c];
+    for (int v = 0; v < 256; ++v)
+      lut[c][v] = (static_cast<float>(v) / 255.0f - norm.mean[c]) / norm.std[c];
   const int64_t plane = size * size;
+  const int64_t row_bytes = size * 3;
   for (int64_t y = 0; y < size; ++y) {
-    const auto& tap = rows[static_cast<std::size_t>(y)];
+    const float* w = &rows.weights[static_cast<std::size_t>(y * rows.stride)];
+    const int n = rows.count[static_cast<std::size_t>(y)];
+    const uint8_t* base = mid.data() + (rows.first[static_cast<std::size_t>(y)] - row_lo) * row_bytes;
+    float* red = dst + y * size;
+    float* green = red + plane;
+    float* blue = green + plane;
     for (int64_t x = 0; x < size; ++x) {
-      float acc[3] = {0, 0, 0};
-      const uint8_t* p = mid.data() + ((tap.first - row_lo) * size + x) * 3;
-      for (std::size_t k = 0; k < tap.weights.size(); ++k)
-        for (int c = 0; c < 3; ++c) acc[c] += tap.weights[k] * p[k * size * 3 + c];
-      const int64_t to = y * size + (flip ? size - 1 - x : x);
-      for (int c = 0; c < 3; ++c) dst[c * plane + to] = lut[c][to_u8(acc[c])];
+      const uint8_t* p = base + x * 3;
+      float r0 = 0, g0 = 0, b0 = 0;
+      for (int k = 0; k < n; ++k) {
+        r0 += w[k] * p[k * row_bytes];
+        g0 += w[k] * p[k * row_bytes + 1];
+        b0 += w[k] * p[k * row_bytes + 2];
+      }
+      const int64_t to = flip ? size - 1 - x : x;
+      red[to] = lut[0][to_u8(r0)];
+      green[to] = lut[1][to_u8(g0)];
+      blue[to] = lut[2][to_u8(b0)];
     }
   }
 }
