@@ -1,6 +1,7 @@
 // The image folder data set: the torchvision ImageFolder numbering, labels
 // without decoding, the transforms chosen by the seed, the same batches for
 // any thread count, --bad-images, and every folder error.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 #include <sys/wait.h>
@@ -82,7 +83,7 @@ TEST(ImageFolder, SameBatchesBitForBitForAnyThreadCount) {
       const auto folder = dir.path() / split / ("class" + std::to_string(c));
       fs::create_directories(folder);
       for (int i = 0; i < 6; ++i)
-        testing::write_raw((folder / ("f" + std::to_string(i) + ".png")).string(),
+        testing::write_raw((folder / fmt::format("f{}.png", i)).string(),
                            testing::encode_png(testing::gradient_image(23 + i, 17 + c, i)));
     }
   const std::vector<int64_t> indices = {3, 11, 0, 7, 5, 9, 1};
