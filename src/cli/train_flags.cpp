@@ -92,7 +92,8 @@ void add_train_flags(CLI::App& app, TrainConfig& c) {
   app.add_option("--model", c.model, model_help())->capture_default_str()->group("Model and data");
   app.add_option(
          "--dataset", c.dataset,
-         "fashion-mnist | mnist-idx (needs --data-dir) | cifar10 (needs --data-dir) | synthetic")
+         "fashion-mnist | mnist-idx (needs --data-dir) | cifar10 (needs --data-dir) | synthetic | "
+         "image-folder (needs --data-dir: DIR/train/<class>/, DIR/val/<class>/)")
       ->capture_default_str()
       ->group("Model and data");
   app.add_option("--data-dir", c.data_dir,
@@ -104,6 +105,19 @@ void add_train_flags(CLI::App& app, TrainConfig& c) {
       ->capture_default_str()
       ->group("Model and data");
   app.add_flag("!--no-augment", c.augment, "Turn off CIFAR-10 random crop and flip")
+      ->group("Model and data");
+  app.add_option("--image-size", c.image_size, "image-folder: the side S of the 3 x S x S samples")
+      ->capture_default_str()
+      ->group("Model and data");
+  app.add_option("--loader-threads", c.loader_threads,
+                 "image-folder: threads decoding and augmenting batches ahead of the step (0: on "
+                 "the training thread)")
+      ->capture_default_str()
+      ->group("Model and data");
+  app.add_option("--bad-images", c.bad_images,
+                 "image-folder: a file that cannot be decoded: error (stop, naming it) | skip "
+                 "(use the next good one, counted in summary.json)")
+      ->capture_default_str()
       ->group("Model and data");
 
   app.add_option("--epochs", c.epochs, "Epochs to train")

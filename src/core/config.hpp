@@ -105,6 +105,14 @@ struct TrainConfig {
   std::string nan_policy = "stop";  // a NaN/inf loss: stop | skip (drop that update, count it)
   double bucket_mb = 25.0;
 
+  // --dataset image-folder (docs/data.md): samples are 3 x image_size^2;
+  // loader_threads decode and augment a batch, and prefetch the next ones
+  // (0: on the training thread); a file that cannot be decoded stops the run
+  // (error) or is replaced by the next good one and counted (skip).
+  int64_t image_size = 224;
+  int loader_threads = 2;
+  std::string bad_images = "error";
+
   // --straggler and --leave-early parsed (validate() has checked the format).
   struct RankValue {
     int rank = 0;

@@ -25,6 +25,7 @@ struct SampleShape {
 struct Batch {
   torch::Tensor inputs;   // float32 [B, C, H, W], normalised
   torch::Tensor targets;  // int64 [B], in [0, num_classes)
+  int64_t replaced = 0;   // samples replaced for a file that cannot be decoded (--bad-images skip)
 };
 
 class Dataset {
@@ -45,11 +46,14 @@ class Dataset {
 };
 
 struct DataOptions {
-  std::string name = "fashion-mnist";  // fashion-mnist | mnist-idx | cifar10 | synthetic
+  std::string name = "fashion-mnist";  // fashion-mnist | mnist-idx | cifar10 | synthetic | image-folder
   std::string dir;                     // empty: the data set's default directory
   std::string synthetic_shape =
       "cifar";        // cifar (3x32x32, 10 classes) | imagenet (3x224x224, 1000)
   uint64_t seed = 1;  // for synthetic data
+  int64_t image_size = 224;       // image-folder: samples are 3 x image_size x image_size
+  int decode_threads = 0;         // image-folder: threads decoding one batch
+  std::string bad_images = "error";  // image-folder: error | skip (image_folder.hpp)
 };
 
 struct Datasets {

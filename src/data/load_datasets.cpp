@@ -4,6 +4,7 @@
 #include "data/cifar10.hpp"
 #include "data/dataset.hpp"
 #include "data/idx_dataset.hpp"
+#include "data/image_folder.hpp"
 #include "data/synthetic.hpp"
 
 namespace distsgd::data {
@@ -35,8 +36,15 @@ Datasets load_datasets(const DataOptions& options) {
   }
   if (options.name == "cifar10") return load_cifar10(require_dir(options));
   if (options.name == "synthetic") return make_synthetic(options.synthetic_shape, options.seed);
+  if (options.name == "image-folder") {
+    if (options.bad_images != "error" && options.bad_images != "skip")
+      throw ConfigError("--bad-images must be error or skip, not '" + options.bad_images + "'");
+    return load_image_folder(options.dir, {options.image_size, options.decode_threads,
+                                           options.bad_images == "skip" ? BadImages::skip
+                                                                        : BadImages::error});
+  }
   throw ConfigError("unknown data set '" + options.name +
-                    "' (expected one of: fashion-mnist, mnist-idx, cifar10, synthetic)");
+                    "' (expected one of: fashion-mnist, mnist-idx, cifar10, synthetic, image-folder)");
 }
 
 }  // namespace distsgd::data

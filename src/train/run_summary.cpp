@@ -52,9 +52,10 @@ nlohmann::json make_summary(const TrainConfig& config, const RunFigures& figures
   // time): with synchronous steps it is the job's rate; with asynchronous ones a
   // straggler lowers it by its own share only.
   const double samples = static_cast<double>(position.samples);
-  double totals[3] = {samples, static_cast<double>(position.step),
-                      figures.active_train_s > 0 ? samples / figures.active_train_s : 0.0};
-  world.allreduce(totals, 3, comm::DType::f64, comm::ReduceOp::sum, "sample counts");
+  double totals[4] = {samples, static_cast<double>(position.step),
+                      figures.active_train_s > 0 ? samples / figures.active_train_s : 0.0,
+                      static_cast<double>(figures.bad_images_skipped)};
+  world.allreduce(totals, 4, comm::DType::f64, comm::ReduceOp::sum, "sample counts");
   if (figures.role == Role::server) return {{"method", method_summary()}};
 
   const double divergence = max_divergence(workers, replica.params, "parameters");
@@ -110,6 +111,7 @@ nlohmann::json make_summary(const TrainConfig& config, const RunFigures& figures
       {"leave_early",
        config.leave_early.empty() ? nlohmann::json(nullptr) : nlohmann::json(config.leave_early)},
       {"parameters", figures.parameters},
+      {"bad_images_skipped", static_cast<int64_t>(totals[3])},
       {"config", config.to_json()},
       {"versions", figures.versions}};
   const auto method = method_summary();

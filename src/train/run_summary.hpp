@@ -33,6 +33,7 @@ struct RunFigures {
   int64_t parameters = 0;
   bool checkpoints = false;  // whether the run takes checkpoints
   std::vector<int> lost_ranks;
+  int64_t bad_images_skipped = 0;  // --bad-images skip: training samples replaced
   nlohmann::json versions;
 };
 

@@ -17,6 +17,7 @@
 #include "models/flat_parameters.hpp"
 #include "models/model.hpp"
 #include "sim/simulation.hpp"
+#include "train/data_feed.hpp"
 #include "train/evaluation.hpp"
 #include "train/gradient_buckets.hpp"
 #include "train/lr_schedule.hpp"
@@ -187,8 +188,7 @@ nlohmann::json run_simulation(const TrainConfig& config, const SimulateOptions& 
   const int workers = sim::workers_of(config, options.nodes);
 
   torch::set_num_threads(config.threads);
-  auto data =
-      data::load_datasets({config.dataset, config.data_dir, config.synthetic_shape, config.seed});
+  auto data = data::load_datasets(data_options(config));
   torch::manual_seed(config.seed);
   auto model = models::make_model(config.model, data.train->shape(), data.train->num_classes());
   FlatParameters flat(*model);

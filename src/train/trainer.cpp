@@ -22,6 +22,7 @@
 #include "models/model.hpp"
 #include "train/checkpointer.hpp"
 #include "train/consistency.hpp"
+#include "train/data_feed.hpp"
 #include "train/evaluation.hpp"
 #include "train/evaluator.hpp"
 #include "core/fault_injection.hpp"
@@ -66,6 +67,7 @@ class TrainingRun {
   std::optional<comm::Communicator> workers_, solo_;
   std::unique_ptr<metrics::JsonlWriter> metrics_;
   data::Datasets data_;
+  std::unique_ptr<data::BatchFeed> feed_;  // the training set, prefetched (data_feed.hpp)
   std::vector<int64_t> eval_subset_;  // --eval-samples: scored during training; empty: all
   std::shared_ptr<models::Model> model_;
   std::unique_ptr<FlatParameters> flat_;
@@ -116,8 +118,8 @@ TrainingRun::TrainingRun(const TrainConfig& config, comm::Communicator& comm)
   workers_.emplace(comm_.split(role_ == Role::worker ? 0 : 1, comm_.rank(), "workers"));
   solo_.emplace(comm_.split(comm_.rank(), 0, "own rank"));
   prepare_log_dir();
-  data_ =
-      data::load_datasets({config.dataset, config.data_dir, config.synthetic_shape, config.seed});
+  data_ = data::load_datasets(data_options(config));
+  feed_ = make_feed(config, *data_.train);
   torch::manual_seed(config.seed);
   model_ = models::make_model(config.model, data_.train->shape(), data_.train->num_classes());
   model_->to(device_);
@@ -177,7 +179,7 @@ TrainingRun::TrainingRun(const TrainConfig& config, comm::Communicator& comm)
       *algorithm_, *metrics_, clock_);
   step_ = std::make_unique<TrainStep>(StepParts{.config = config_,
                                                 .rank = comm_.rank(),
-                                                .train = *data_.train,
+                                                .train = *feed_,
                                                 .model = *model_,
                                                 .device = device_,
                                                 .replica = replica(),
@@ -235,6 +237,7 @@ RunFigures TrainingRun::figures() {
   figures.parameters = flat_->numel();
   figures.checkpoints = hooks_ != nullptr && config_.checkpoint_every > 0;
   figures.lost_ranks = algorithm_ ? method_end_.lost_ranks : server_->lost_ranks();
+  figures.bad_images_skipped = feed_->replaced();
   figures.versions = versions_;
   return figures;
 }
@@ -312,6 +315,8 @@ bool TrainingRun::train_epochs(metrics::ProgressLine& progress) {
   while (at.epoch < last_epoch && at.step < total_steps_) {
     const auto shard = data::shard_for_epoch(data_.train->size(), workers_->rank(),
                                              workers_->size(), config_.seed, at.epoch);
+    feed_->plan(epoch_plan(config_, comm_.rank(), shard, at.step - at.epoch * steps_per_epoch_,
+                           at.step, steps_per_epoch_, total_steps_));
     for (int64_t s = at.step - at.epoch * steps_per_epoch_;
          s < steps_per_epoch_ && at.step < total_steps_; ++s) {
       step_->run(shard, s, at);

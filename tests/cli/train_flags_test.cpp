@@ -82,6 +82,9 @@ const FlagCase kFlagCases[] = {
     {"--stall-warn-s 0", "stall_warn_s", 0.0},
     {"--nan-policy skip", "nan_policy", "skip"},
     {"--bucket-mb 4", "bucket_mb", 4.0},
+    {"--image-size 32", "image_size", 32},
+    {"--loader-threads 0", "loader_threads", 0},
+    {"--bad-images skip", "bad_images", "skip"},
 };
 
 TEST(TrainFlags, EachFlagSetsItsOwnFieldAndNoOther) {

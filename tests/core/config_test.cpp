@@ -61,6 +61,9 @@ TrainConfig non_default_config() {
   c.device = "cuda";
   c.timeout_s = 12.5;
   c.bucket_mb = 1.5;
+  c.image_size = 32;
+  c.loader_threads = 5;
+  c.bad_images = "skip";
   return c;
 }
 
@@ -98,6 +101,9 @@ void expect_same(const TrainConfig& a, const TrainConfig& b) {
   EXPECT_EQ(a.device, b.device);
   EXPECT_EQ(a.timeout_s, b.timeout_s);
   EXPECT_EQ(a.bucket_mb, b.bucket_mb);
+  EXPECT_EQ(a.image_size, b.image_size);
+  EXPECT_EQ(a.loader_threads, b.loader_threads);
+  EXPECT_EQ(a.bad_images, b.bad_images);
 }
 
 TEST(TrainConfig, JsonRoundTripOfANonDefaultConfig) {
@@ -166,6 +172,9 @@ TEST(TrainConfig, EachBadFieldIsAConfigError) {
   const double inf = std::numeric_limits<double>::infinity();
   const std::vector<BadCase> cases = {
       {"epochs 0", [](TrainConfig& c) { c.epochs = 0; }},
+      {"image_size 0", [](TrainConfig& c) { c.image_size = 0; }},
+      {"loader_threads -1", [](TrainConfig& c) { c.loader_threads = -1; }},
+      {"bad_images unknown", [](TrainConfig& c) { c.bad_images = "ignore"; }},
       {"epochs -1", [](TrainConfig& c) { c.epochs = -1; }},
       {"batch_size 0", [](TrainConfig& c) { c.batch_size = 0; }},
       {"lr negative", [](TrainConfig& c) { c.lr = -0.1; }},
