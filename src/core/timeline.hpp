@@ -109,4 +109,32 @@ class Span {
   int64_t start_ns_ = 0;
 };
 
+// Spans that follow one another on the calling thread, one open at a time:
+// begin() ends the previous one (the phases of a step).
+class Phases {
+ public:
+  Phases() = default;
+  ~Phases() { end(); }
+  Phases(const Phases&) = delete;
+  Phases& operator=(const Phases&) = delete;
+
+  void begin(const char* name, const char* category) {
+    end();
+    if (!enabled()) return;
+    name_ = name;
+    category_ = category;
+    start_ns_ = now_ns();
+  }
+  void end() {
+    if (!name_) return;
+    record(name_, category_, start_ns_, now_ns());
+    name_ = nullptr;
+  }
+
+ private:
+  const char* name_ = nullptr;  // nullptr: none open
+  const char* category_ = nullptr;
+  int64_t start_ns_ = 0;
+};
+
 }  // namespace distsgd::timeline

@@ -82,6 +82,7 @@ const FlagCase kFlagCases[] = {
     {"--stall-warn-s 0", "stall_warn_s", 0.0},
     {"--nan-policy skip", "nan_policy", "skip"},
     {"--bucket-mb 4", "bucket_mb", 4.0},
+    {"--timeline /tmp/run/trace.json", "timeline", "/tmp/run/trace.json"},
 };
 
 TEST(TrainFlags, EachFlagSetsItsOwnFieldAndNoOther) {

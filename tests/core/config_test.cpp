@@ -61,6 +61,7 @@ TrainConfig non_default_config() {
   c.device = "cuda";
   c.timeout_s = 12.5;
   c.bucket_mb = 1.5;
+  c.timeline = "runs/x/trace.json";
   return c;
 }
 
@@ -98,6 +99,7 @@ void expect_same(const TrainConfig& a, const TrainConfig& b) {
   EXPECT_EQ(a.device, b.device);
   EXPECT_EQ(a.timeout_s, b.timeout_s);
   EXPECT_EQ(a.bucket_mb, b.bucket_mb);
+  EXPECT_EQ(a.timeline, b.timeline);
 }
 
 TEST(TrainConfig, JsonRoundTripOfANonDefaultConfig) {

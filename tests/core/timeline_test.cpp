@@ -56,6 +56,28 @@ TEST_F(Timeline, NestedSpansAreRecordedInnerFirstWithinTheOuter) {
   EXPECT_EQ(snapshot.dropped, 0);
 }
 
+TEST_F(Timeline, PhasesFollowOneAnotherAndTheLastEndsWithTheScope) {
+  start(1000);
+  name_this_thread("training");
+  {
+    Phases phase;
+    phase.begin("data", "data");
+    phase.begin("forward", "compute");  // ends "data"
+    phase.end();
+    phase.end();  // nothing open: records nothing
+    phase.begin("after step", "method");
+  }
+  const auto snapshot = collect();
+  const Track* track = find_track(snapshot, "training");
+  ASSERT_NE(track, nullptr);
+  ASSERT_EQ(track->events.size(), 3u);
+  EXPECT_STREQ(track->events[0].name, "data");
+  EXPECT_STREQ(track->events[1].name, "forward");
+  EXPECT_STREQ(track->events[2].name, "after step");
+  EXPECT_LE(track->events[0].start_ns + track->events[0].duration_ns, track->events[1].start_ns);
+  EXPECT_LE(track->events[1].start_ns + track->events[1].duration_ns, track->events[2].start_ns);
+}
+
 TEST_F(Timeline, EachThreadHasATrackOfItsOwn) {
   start(1000);
   name_this_thread("training");
