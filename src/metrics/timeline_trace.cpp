@@ -9,8 +9,9 @@ namespace distsgd::metrics {
 namespace {
 
 // A JSON string literal. The names are the code's literals and the details
-// come from messages' descriptions; escaped all the same, so the file always
-// parses.
+// come from messages' descriptions; escaped all the same, and bytes past
+// ASCII written as '?' (a detail cut to fit may end inside a UTF-8
+// character), so the file always parses.
 void append_string(std::string& out, std::string_view text) {
   out += '"';
   for (const char c : text) {
@@ -22,7 +23,9 @@ void append_string(std::string& out, std::string_view text) {
         out += "\\\\";
         break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20)
+        if (static_cast<unsigned char>(c) >= 0x80)
+          out += '?';
+        else if (static_cast<unsigned char>(c) < 0x20)
           fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(c));
         else
           out += c;

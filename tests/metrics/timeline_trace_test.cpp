@@ -67,6 +67,15 @@ TEST(TimelineTrace, OneRankIsValidJsonWithTheFieldsOfCompleteEvents) {
   EXPECT_EQ(pull->at("ts").get<double>(), 0.0);  // clamped to the origin
 }
 
+TEST(TimelineTrace, ADetailCutInsideAUtf8CharacterStillParses) {
+  timeline::Snapshot snapshot;
+  auto e = event("wait", "comm", 0, 1);
+  std::snprintf(e.detail, sizeof e.detail, "%s", "caf\xc3");  // the first byte of a 2-byte character
+  snapshot.tracks.push_back({1, "training", {e}});
+  const auto trace = nlohmann::json::parse(trace_json({rank_events_json(0, snapshot, 0)}, {}));
+  EXPECT_EQ(find_event(trace.at("traceEvents"), "wait")->at("args").at("detail"), "caf?");
+}
+
 TEST(TimelineTrace, MetadataNamesTheRankAndEachThread) {
   const auto trace = nlohmann::json::parse(trace_json({rank_events_json(2, two_tracks(), 0)}, {}));
   std::set<std::string> names;
