@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "algorithms/initial_state.hpp"
+#include "core/timeline.hpp"
 #include "methods/update_math.hpp"
 
 namespace distsgd {
@@ -30,14 +31,30 @@ void AllReduceSgd::bucket_ready(const GradBucket& bucket) {
 
 void AllReduceSgd::before_step(ReplicaView replica, const StepInfo&) {
   const auto begin = std::chrono::steady_clock::now();
-  for (auto& request : pending_) request.wait();
+  {
+    timeline::Span span("all-reduce wait", "comm");
+    for (auto& request : pending_) request.wait();
+  }
   exposed_comm_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
   for (auto& request : pending_) total_comm_s_ += request.elapsed_s();
+  if (timeline::enabled()) record_buckets();
   const float inverse = 1.0f / static_cast<float>(comm_.size());
   for (auto& bucket : pending_buckets_) math::scale(bucket.grads, inverse);
   pending_.clear();
   pending_buckets_.clear();
   ++steps_;
+}
+
+// Each bucket's all-reduce from its launch (inside backward) to its completion
+// as seen here, on a lane of its own: they overlap backward and one another.
+void AllReduceSgd::record_buckets() const {
+  using std::chrono::nanoseconds;
+  auto ns = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration_cast<nanoseconds>(t.time_since_epoch()).count();
+  };
+  for (std::size_t i = 0; i < pending_.size(); ++i)
+    timeline::record_on_lane("all-reduce bucket", pending_buckets_[i].index, "allreduce bucket",
+                             "comm", ns(pending_[i].started_at()), ns(pending_[i].finished_at()));
 }
 
 void AllReduceSgd::average_buffers(ReplicaView replica) {

@@ -38,6 +38,7 @@ class AllReduceSgd : public Algorithm, private MethodCheckpoints {
   std::optional<std::vector<std::optional<CheckpointDigest>>> prepare(ReplicaView replica,
                                                                       int64_t, int64_t) override;
   void average_buffers(ReplicaView replica);
+  void record_buckets() const;  // --timeline
 
   comm::Communicator& comm_;
   std::vector<comm::Request> pending_;

@@ -8,6 +8,7 @@
 
 #include "algorithms/initial_state.hpp"
 #include "core/errors.hpp"
+#include "core/timeline.hpp"
 #include "methods/heartbeat.hpp"
 #include "methods/periodic_average.hpp"
 #include "methods/update_math.hpp"
@@ -90,6 +91,7 @@ void GossipSgd::after_step(ReplicaView replica, const StepInfo& step) {
 }
 
 void GossipSgd::pull_round() {
+  timeline::Span span("gossip pull", "gossip");
   const auto peers = core_->next_peers();
   std::vector<comm::Request> requests;
   const int64_t token = steps_;
@@ -112,6 +114,7 @@ void GossipSgd::pull_round() {
 // (stopped, or slow) is skipped this round rather than waited for: its share
 // stays here, so no mass is lost, and this node goes on training.
 void GossipSgd::push_round() {
+  timeline::Span span("gossip push", "gossip");
   if (config_.survive_worker_loss) give_up_untaken_pushes();
   auto peers = core_->next_peers();
   pushes_skipped_ += static_cast<int64_t>(std::erase_if(peers, [this](int peer) {
@@ -133,6 +136,7 @@ void GossipSgd::push_round() {
 }
 
 void GossipSgd::absorb_pushes() {
+  timeline::Span span("absorb pushes", "gossip");
   service_->take_pushes(arrived_);
   core_->absorb(arrived_);
 }
@@ -145,6 +149,7 @@ void GossipSgd::wait_for_pushes() {
 }
 
 void GossipSgd::settle(ReplicaView replica) {
+  timeline::Span span("gossip settle", "gossip");
   wait_for_pushes();
   for (;;) {
     service_->check();

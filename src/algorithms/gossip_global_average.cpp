@@ -2,6 +2,7 @@
 #include <chrono>
 
 #include "algorithms/gossip.hpp"
+#include "core/timeline.hpp"
 #include "methods/update_math.hpp"
 
 namespace distsgd {
@@ -14,6 +15,7 @@ namespace distsgd {
 // pulling node publishes it at once.
 void GossipSgd::global_average(ReplicaView replica) {
   const auto begin = std::chrono::steady_clock::now();
+  timeline::Span span("global average", "gossip");
   if (mode_ != gossip::Mode::pull) settle(replica);
   double weight = core_->weight();
   const bool momentum = config_.gossip_momentum && !replica.momentum.empty();

@@ -8,6 +8,7 @@
 
 #include "methods/update_math.hpp"
 #include "core/idle_backoff.hpp"
+#include "core/timeline.hpp"
 
 namespace distsgd {
 namespace {
@@ -90,12 +91,14 @@ void GossipService::take_pushes(gossip::Inbox& taken) {
 }
 
 void GossipService::absorb_push(const Peer& peer) {
+  timeline::Span span("receive push", "gossip");
   std::lock_guard lock(inbox_mutex_);
   gossip::NodeCore::add_push(inbox_, peer.push);
   ++pushes_received_;
 }
 
 void GossipService::loop() {
+  timeline::name_this_thread("gossip service");
   try {
     // Ranks may share cores with the training threads: back off when idle.
     IdleBackoff idle;
@@ -115,6 +118,7 @@ bool GossipService::poll_once() {
     auto& peer = peers_[static_cast<std::size_t>(rank)];
     if (rank != comm_.rank()) {
       if (peer.pull_receive.valid() && peer.pull_receive.test()) {
+        timeline::Span span("serve pull", "gossip", "peer", rank);
         if (peer.reply_send.valid()) peer.reply_send.wait();  // its buffer is ours again
         {
           std::lock_guard lock(snapshot_mutex_);

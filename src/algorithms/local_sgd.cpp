@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "core/timeline.hpp"
 #include "methods/update_math.hpp"
 
 namespace distsgd {
@@ -54,6 +55,7 @@ void LocalSgd::average(std::span<float> values, const char* what) {
 
 void LocalSgd::average_models(ReplicaView replica, bool with_momentum) {
   const auto begin = std::chrono::steady_clock::now();
+  timeline::Span span("model average", "local-sgd");
   average(replica.params, "the average of the models");
   // Before the first step there is no momentum buffer anywhere yet.
   if (with_momentum && !replica.momentum.empty())

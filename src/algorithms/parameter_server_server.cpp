@@ -11,6 +11,7 @@
 #include "algorithms/parameter_server.hpp"
 #include "core/errors.hpp"
 #include "core/idle_backoff.hpp"
+#include "core/timeline.hpp"
 #include "methods/heartbeat.hpp"
 
 namespace distsgd {
@@ -87,11 +88,15 @@ void ParameterServer::serve(PartWriter writer) {
       if (!link.receive.valid()) post_receive(worker);
       if (!link.receive.test()) continue;
       link.receive = comm::Request();
+      timeline::Span span("handle request", "parameter server", "worker", worker);
       core_->handle(worker, link.inbox, now_s(), replies);
       progressed = true;
     }
     core_->advance(now_s(), replies, dropped);
-    for (auto& reply : replies) send(std::move(reply));
+    for (auto& reply : replies) {
+      timeline::Span span("send reply", "parameter server", "worker", reply.worker);
+      send(std::move(reply));
+    }
     replies.clear();
     // A lost worker: say so first, then give up its receive (which may hold
     // half a message that never completes) and a reply in flight to it.

@@ -9,12 +9,30 @@
 #include "algorithms/initial_state.hpp"
 #include "algorithms/parameter_server.hpp"
 #include "core/errors.hpp"
+#include "core/timeline.hpp"
 #include "methods/asgd_rule.hpp"
 #include "methods/update_math.hpp"
 
 namespace distsgd {
 namespace {
 using Clock = std::chrono::steady_clock;
+
+// The timeline's names of a worker's round trips (literals: the recorder keeps pointers).
+const char* kind_event(ps::Kind kind) {
+  switch (kind) {
+    case ps::Kind::push_gradient:
+      return "push gradient";
+    case ps::Kind::pull:
+      return "pull parameters";
+    case ps::Kind::elastic:
+      return "elastic exchange";
+    case ps::Kind::checkpoint:
+      return "checkpoint rendezvous";
+    case ps::Kind::done:
+      return "done notice";
+  }
+  return "server exchange";
+}
 }
 
 ParameterServerWorker::ParameterServerWorker(PsMethod method, const TrainConfig& config,
@@ -36,6 +54,7 @@ void ParameterServerWorker::start(ReplicaView replica) {
 void ParameterServerWorker::exchange(ps::Kind kind, std::span<const float> full,
                                      const StepInfo& step, const std::vector<char>& only) {
   const auto begin = Clock::now();
+  timeline::Span span(kind_event(kind), "parameter server", "step", step.step);
   const auto& layout = core_->layout();
   std::vector<comm::Request> requests;
   for (int s = 0; s < layout.servers; ++s) {

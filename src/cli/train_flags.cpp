@@ -239,6 +239,10 @@ void add_train_flags(CLI::App& app, TrainConfig& c) {
       ->check(CLI::IsMember({"stop", "skip"}))
       ->capture_default_str()
       ->group("Execution");
+  app.add_option("--timeline", c.timeline,
+                 "Write a Chrome trace (Perfetto, chrome://tracing) of every rank's forward, "
+                 "backward, exchanges, waits and more to FILE (docs/timeline.md)")
+      ->group("Evaluation and output");
 }
 
 }  // namespace distsgd::cli

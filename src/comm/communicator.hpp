@@ -63,6 +63,10 @@ class Request {
   void abandon();
   // Seconds between start and completion as observed by test()/wait().
   double elapsed_s() const;
+  // The same two moments (steady clock; while pending the end is now), for
+  // the timeline's record of an operation in flight.
+  std::chrono::steady_clock::time_point started_at() const;
+  std::chrono::steady_clock::time_point finished_at() const;
 
   struct Impl;
   explicit Request(std::unique_ptr<Impl> impl);

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "comm/handles.hpp"
+#include "core/timeline.hpp"
 
 namespace distsgd::comm {
 
@@ -34,8 +35,11 @@ bool Request::test() {
 void Request::wait() {
   if (!impl_) throw CommFailure("wait() on an empty request");
   if (impl_->done) return;
+  // --timeline: the time this rank waits on others (what for, in the detail).
+  const int64_t begin = timeline::enabled() ? timeline::now_ns() : 0;
   wait_until_done(*impl_->op, impl_->limits);
   mark_done(*impl_);
+  if (begin != 0) timeline::record("wait", "comm", begin, timeline::now_ns(), nullptr, 0, impl_->op->what());
 }
 
 bool Request::cancel() {
@@ -55,6 +59,14 @@ void Request::abandon() {
   if (!impl_ || impl_->done) return;
   impl_->op->abandon();
   mark_done(*impl_);
+}
+
+std::chrono::steady_clock::time_point Request::started_at() const {
+  return impl_ ? impl_->started : Clock::now();
+}
+
+std::chrono::steady_clock::time_point Request::finished_at() const {
+  return impl_ && impl_->done ? impl_->finished : Clock::now();
 }
 
 double Request::elapsed_s() const {

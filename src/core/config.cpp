@@ -22,7 +22,7 @@ namespace distsgd {
                   X(warmup_epochs) X(lr_scaling) X(max_steps) X(eval_every) X(eval_batch_size)    \
                       X(eval_samples) X(evaluations) X(target_accuracy) X(checkpoint_every) X(log_dir) X(resume) \
                           X(stop_after_epoch) X(quiet) X(seed) X(threads) X(device) X(timeout_s) X(stall_warn_s) X(nan_policy) \
-                              X(bucket_mb) X(image_size) X(loader_threads) X(bad_images)
+                              X(bucket_mb) X(image_size) X(loader_threads) X(bad_images) X(timeline)
 
 namespace {
 template <typename T>

@@ -104,6 +104,7 @@ struct TrainConfig {
   double stall_warn_s = 60.0;       // warn about a wait this long (and repeat); 0: never
   std::string nan_policy = "stop";  // a NaN/inf loss: stop | skip (drop that update, count it)
   double bucket_mb = 25.0;
+  std::string timeline;  // --timeline FILE: a Chrome trace of every rank; empty: none
 
   // --dataset image-folder (docs/data.md): samples are 3 x image_size^2;
   // loader_threads decode and augment a batch, and prefetch the next ones

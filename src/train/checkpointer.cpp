@@ -7,6 +7,7 @@
 
 #include "core/errors.hpp"
 #include "core/stop_signal.hpp"
+#include "core/timeline.hpp"
 #include "train/checkpoint.hpp"
 #include "train/checkpoint_manifest.hpp"
 
@@ -68,6 +69,7 @@ void Checkpointer::take_replica(const Checkpoint& checkpoint, const std::string&
 
 bool Checkpointer::save(const std::string& name, const TrainingPosition& position) {
   auto pause = clock_.pause_for_checkpoint();
+  timeline::Span span("checkpoint", "checkpoint", "step", position.step);
   const auto path = path_of(name);
   const auto servers = setup_.hooks->prepare(replica_.view(), position.epoch, position.step);
   if (setup_.layout == MethodTraits::Checkpoints::in_parts) {
@@ -93,6 +95,7 @@ bool Checkpointer::save(const std::string& name, const TrainingPosition& positio
 
 std::string Checkpointer::save_after_stop(int64_t step, const TrainingPosition& position) {
   auto pause = clock_.pause_for_checkpoint();
+  timeline::Span span("checkpoint", "checkpoint", "step", step);
   const auto path = path_of(stop_name(step));
   write_parts(path, setup_.world, {}, position);
   return path;
@@ -100,6 +103,7 @@ std::string Checkpointer::save_after_stop(int64_t step, const TrainingPosition& 
 
 CheckpointDigest Checkpointer::write_own_part(const std::string& manifest_path,
                                               const TrainingPosition& position) {
+  timeline::Span span("checkpoint part", "checkpoint");
   const int rank = setup_.world.rank();
   const auto method = setup_.hooks->state(replica_.view());
   Checkpoint part;
@@ -147,6 +151,7 @@ void Checkpointer::keep(const std::string& path) {
 
 void Checkpointer::write_final(std::span<const float> params,
                                const TrainingPosition& position) const {
+  timeline::Span span("final checkpoint", "checkpoint");
   Checkpoint final_state;
   final_state.meta = {
       {"config", setup_.config.to_json()}, {"step", position.step}, {"epoch", position.epoch}};

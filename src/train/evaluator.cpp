@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/timeline.hpp"
 #include "metrics/jsonl_writer.hpp"
 
 namespace distsgd {
@@ -38,6 +39,8 @@ void Evaluator::evaluate(ReplicaView replica, TrainingPosition& position, bool f
   if (alone && setup_.workers.rank() != 0) return;
   auto& comm = alone ? setup_.solo : setup_.workers;
   auto pause = clock_.pause_for_evaluation();
+  timeline::Span span(final ? "final evaluation" : "evaluation", "evaluation", "step",
+                      position.step);
   std::vector<float> params(replica.params.size()), buffers(replica.buffers.size());
   const auto target = method_.prepare_evaluation(replica, {params, {}, buffers, {}});
   {

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "core/errors.hpp"
+#include "core/timeline.hpp"
 #include "data/dataset.hpp"
 #include "metrics/jsonl_writer.hpp"
 #include "models/flat_parameters.hpp"
@@ -51,6 +52,9 @@ void TrainStep::run(const std::vector<int64_t>& shard, int64_t step_in_epoch,
   auto& flat = parts_.replica.flat;
   const int64_t step = position.step;
   const auto started = Clock::now();
+  timeline::Span step_span("step", "train", "step", step);
+  timeline::Phases phase;
+  phase.begin("data", "data");  // batch gathering
   const std::span<const int64_t> indices(shard.data() + step_in_epoch * config.batch_size,
                                          static_cast<std::size_t>(config.batch_size));
   auto batch = parts_.train.batch(
@@ -58,16 +62,20 @@ void TrainStep::run(const std::vector<int64_t>& shard, int64_t step_in_epoch,
                               : std::nullopt);
   auto inputs = batch.inputs.to(parts_.device);
   auto targets = batch.targets.to(parts_.device);
+  phase.end();
 
   const StepInfo info{step, position.epoch, parts_.schedule.at(step)};
   parts_.method.begin_step(info);
   flat.zero_grads();
   if (parts_.buckets) parts_.buckets->begin_step();
+  phase.begin("forward", "compute");
   auto logits = parts_.model.forward(inputs);
   auto loss = torch::nn::functional::cross_entropy(logits, targets);
+  phase.begin("backward", "compute");
   if (parts_.faults.nan_at(step)) loss = loss * std::numeric_limits<double>::quiet_NaN();
   loss.backward();
   if (parts_.buckets) parts_.buckets->end_backward();
+  phase.end();
   parts_.faults.delay(step, seconds_since(started));
 
   const double loss_value = loss.item<double>();
@@ -88,7 +96,9 @@ void TrainStep::run(const std::vector<int64_t>& shard, int64_t step_in_epoch,
   // (A bucketed method has its exchange in flight already: it drops the step
   // by the check of the averaged gradient below.)
   if (!finite_loss && !parts_.traits.gradient_buckets) flat.zero_grads();
+  phase.begin("before step", "method");
   parts_.method.before_step(parts_.replica.view(), info);
+  phase.end();
   const bool skip =
       nan_policy_ == NanPolicy::skip && (!finite_loss || !math::all_finite(flat.grad_span()));
   if (skip) {
@@ -96,10 +106,14 @@ void TrainStep::run(const std::vector<int64_t>& shard, int64_t step_in_epoch,
     fmt::print(stderr, "distsgd: rank {}: {} at step {}: update skipped (--nan-policy skip)\n",
                parts_.rank, finite_loss ? "non-finite gradient" : "non-finite loss", step);
   }
-  if (!parts_.traits.applies_update && !skip)
+  if (!parts_.traits.applies_update && !skip) {
+    timeline::Span span("optimizer", "compute");
     math::sgd_step(flat.param_span(), flat.grad_span(), parts_.replica.momentum, hyper_, info.lr);
+  }
   // A fresh view: the first SGD step allocates the momentum buffer.
+  phase.begin("after step", "method");
   parts_.method.after_step(parts_.replica.view(), info);
+  phase.end();
 
   ++position.step;
   position.samples += config.batch_size;

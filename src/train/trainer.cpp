@@ -31,6 +31,7 @@
 #include "train/run_clock.hpp"
 #include "train/run_summary.hpp"
 #include "train/stop_agreement.hpp"
+#include "train/timeline_session.hpp"
 #include "train/train_step.hpp"
 #include "train/training_position.hpp"
 
@@ -388,7 +389,10 @@ std::optional<std::pair<std::string, int64_t>> TrainingRun::checkpoint_after_sto
 TrainResult train(const TrainConfig& config, comm::Communicator& comm) {
   config.validate();
   TrainingRun run(config, comm);
-  return run.run();
+  TimelineSession timeline(config, comm);  // --timeline: recorded from here, written at the end
+  auto result = run.run();
+  timeline.finish(result.lost_ranks);
+  return result;
 }
 
 }  // namespace distsgd

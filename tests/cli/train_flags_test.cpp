@@ -85,6 +85,7 @@ const FlagCase kFlagCases[] = {
     {"--image-size 32", "image_size", 32},
     {"--loader-threads 0", "loader_threads", 0},
     {"--bad-images skip", "bad_images", "skip"},
+    {"--timeline /tmp/run/trace.json", "timeline", "/tmp/run/trace.json"},
 };
 
 TEST(TrainFlags, EachFlagSetsItsOwnFieldAndNoOther) {

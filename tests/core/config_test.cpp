@@ -64,6 +64,7 @@ TrainConfig non_default_config() {
   c.image_size = 32;
   c.loader_threads = 5;
   c.bad_images = "skip";
+  c.timeline = "runs/x/trace.json";
   return c;
 }
 
@@ -104,6 +105,7 @@ void expect_same(const TrainConfig& a, const TrainConfig& b) {
   EXPECT_EQ(a.image_size, b.image_size);
   EXPECT_EQ(a.loader_threads, b.loader_threads);
   EXPECT_EQ(a.bad_images, b.bad_images);
+  EXPECT_EQ(a.timeline, b.timeline);
 }
 
 TEST(TrainConfig, JsonRoundTripOfANonDefaultConfig) {
