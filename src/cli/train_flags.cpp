@@ -105,6 +105,10 @@ void add_train_flags(CLI::App& app, TrainConfig& c) {
       ->group("Model and data");
   app.add_flag("!--no-augment", c.augment, "Turn off CIFAR-10 random crop and flip")
       ->group("Model and data");
+  app.add_option("--init-from", c.init_from,
+                 "Start from this PyTorch state dict (torch.save(model.state_dict(), FILE); "
+                 "torchvision's names for resnet18/resnet50) instead of random weights")
+      ->group("Model and data");
 
   app.add_option("--epochs", c.epochs, "Epochs to train")
       ->capture_default_str()

@@ -102,6 +102,9 @@ struct TrainConfig {
   double stall_warn_s = 60.0;       // warn about a wait this long (and repeat); 0: never
   std::string nan_policy = "stop";  // a NaN/inf loss: stop | skip (drop that update, count it)
   double bucket_mb = 25.0;
+  // A state dict (torch.save(model.state_dict(), FILE)) to start from instead
+  // of random weights (models/named_state.hpp); not with --resume.
+  std::string init_from;
 
   // --straggler and --leave-early parsed (validate() has checked the format).
   struct RankValue {

@@ -20,10 +20,12 @@
 #include "models/flat_parameters.hpp"
 #include "models/libtorch_version.hpp"
 #include "models/model.hpp"
+#include "models/named_state.hpp"
 #include "train/checkpointer.hpp"
 #include "train/consistency.hpp"
 #include "train/evaluation.hpp"
 #include "train/evaluator.hpp"
+#include "train/final_model.hpp"
 #include "core/fault_injection.hpp"
 #include "train/gradient_buckets.hpp"
 #include "train/lr_schedule.hpp"
@@ -120,6 +122,8 @@ TrainingRun::TrainingRun(const TrainConfig& config, comm::Communicator& comm)
       data::load_datasets({config.dataset, config.data_dir, config.synthetic_shape, config.seed});
   torch::manual_seed(config.seed);
   model_ = models::make_model(config.model, data_.train->shape(), data_.train->num_classes());
+  if (!config.init_from.empty())  // before the method shares rank 0's initial state
+    models::load_state_dict_file(*model_, config.init_from, "--init-from");
   model_->to(device_);
   flat_ = std::make_unique<FlatParameters>(*model_);
   if (role_ == Role::worker) {
@@ -162,7 +166,9 @@ TrainingRun::TrainingRun(const TrainConfig& config, comm::Communicator& comm)
 
   checkpointer_ = std::make_unique<Checkpointer>(
       Checkpointer::Setup{config_, comm_, *workers_, role_, traits_.checkpoints, hooks_,
-                          steps_per_epoch_, versions_},
+                          steps_per_epoch_, versions_,
+                          describe_model(config.model, data_.train->shape(),
+                                         data_.train->num_classes())},
       replica(), clock_);
   stop_ = std::make_unique<StopAgreement>(traits_.stop, *workers_);
   if (role_ != Role::worker) return;

@@ -82,6 +82,7 @@ const FlagCase kFlagCases[] = {
     {"--stall-warn-s 0", "stall_warn_s", 0.0},
     {"--nan-policy skip", "nan_policy", "skip"},
     {"--bucket-mb 4", "bucket_mb", 4.0},
+    {"--init-from /tmp/model.pt", "init_from", "/tmp/model.pt"},
 };
 
 TEST(TrainFlags, EachFlagSetsItsOwnFieldAndNoOther) {

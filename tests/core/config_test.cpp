@@ -61,6 +61,7 @@ TrainConfig non_default_config() {
   c.device = "cuda";
   c.timeout_s = 12.5;
   c.bucket_mb = 1.5;
+  c.init_from = "runs/x/model.pt";
   return c;
 }
 
@@ -98,6 +99,7 @@ void expect_same(const TrainConfig& a, const TrainConfig& b) {
   EXPECT_EQ(a.device, b.device);
   EXPECT_EQ(a.timeout_s, b.timeout_s);
   EXPECT_EQ(a.bucket_mb, b.bucket_mb);
+  EXPECT_EQ(a.init_from, b.init_from);
 }
 
 TEST(TrainConfig, JsonRoundTripOfANonDefaultConfig) {
@@ -223,6 +225,11 @@ TEST(TrainConfig, EachBadFieldIsAConfigError) {
       {"log_dir empty", [](TrainConfig& c) { c.log_dir.clear(); }},
       {"asgd_rule unknown", [](TrainConfig& c) { c.asgd_rule = "downpour"; }},
       {"asgd_rule empty", [](TrainConfig& c) { c.asgd_rule.clear(); }},
+      {"init_from with resume",
+       [](TrainConfig& c) {
+         c.init_from = "model.pt";
+         c.resume = "runs/x/checkpoint-epoch1.ckpt";
+       }},
   };
   for (const auto& bad : cases) {
     SCOPED_TRACE(bad.name);
