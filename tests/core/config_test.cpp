@@ -61,7 +61,6 @@ TrainConfig non_default_config() {
   c.device = "cuda";
   c.timeout_s = 12.5;
   c.bucket_mb = 1.5;
-  c.init_from = "runs/x/model.pt";
   return c;
 }
 
@@ -139,6 +138,15 @@ TEST(TrainConfig, MissingKeysKeepDefaults) {
   expected.model = "mlp";
   expect_same(back, expected);
   expect_same(TrainConfig::from_json(nlohmann::json::object()), TrainConfig{});
+}
+
+// (non_default_config() has --resume, which --init-from excludes.)
+TEST(TrainConfig, InitFromIsValidAloneAndRoundTrips) {
+  TrainConfig c;
+  c.init_from = "runs/x/model.pt";
+  EXPECT_NO_THROW(c.validate());
+  EXPECT_EQ(TrainConfig::from_json(nlohmann::json::parse(c.to_json().dump())).init_from,
+            c.init_from);
 }
 
 TEST(TrainConfig, DefaultsAndBoundaryValuesAreValid) {
