@@ -7,6 +7,8 @@ Checks, with Debian's torch and torchvision:
      `distsgd export` loads into torchvision.models.resnet18(num_classes=10)
      (conv1 for 1 channel) with strict load_state_dict, and in eval mode gives
      distsgd's logits on the same input (interop_forward on final.ckpt), to 1e-4;
+     the same at 32x32 (the CIFAR stem) with the change of conv1 and maxpool
+     that export prints;
   2. import: stock torchvision resnet18() and resnet50() (3x224x224, 1000
      classes) with random weights and non-trivial batch-norm statistics, saved
      by torch.save, read by distsgd's reader into its own model, give
@@ -68,9 +70,13 @@ def make_idx_set(directory, side=64):
     write_idx(directory, "t10k", rng.integers(0, 256, (20, side, side)), np.arange(20) % 10)
 
 
-def one_channel_resnet18(classes=10):
+def one_channel_resnet18(classes=10, cifar_stem=False):
     model = torchvision.models.resnet18(num_classes=classes)
-    model.conv1 = torch.nn.Conv2d(1, 64, 7, 2, 3, bias=False)
+    if cifar_stem:  # what export prints for inputs under 64 pixels
+        model.conv1 = torch.nn.Conv2d(1, 64, 3, 1, 1, bias=False)
+        model.maxpool = torch.nn.Identity()
+    else:
+        model.conv1 = torch.nn.Conv2d(1, 64, 7, 2, 3, bias=False)
     return model
 
 
@@ -107,8 +113,8 @@ def compare_logits(label, ours, theirs):
              f"{tuple(theirs.shape)})")
 
 
-def check_export_after_training(args, data):
-    out = os.path.join(args.out, "export")
+def check_export_after_training(args, data, side=64):
+    out = os.path.join(args.out, f"export{side}")
     run(train_command(args, 1, "--model", "resnet18", "--dataset", "mnist-idx", "--data-dir", data,
          "--epochs", "1", "--batch-size", "8", "--max-steps", "3", "--lr", "0.05",
          "--checkpoint-every", "0", "--quiet", "--log-dir", out))
@@ -118,18 +124,20 @@ def check_export_after_training(args, data):
     state = torch.load(exported)
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         fail(f"{exported} is not a dict of tensors: {type(state)}")
-    model = one_channel_resnet18()
+    model = one_channel_resnet18(cifar_stem=side < 64)
     if list(state.keys()) != list(model.state_dict().keys()):
         fail(f"export's names (in order) are not torchvision's: {list(state.keys())[:8]} ...")
     model.load_state_dict(state, strict=True)
     if state["bn1.num_batches_tracked"].item() != 3:
         fail(f"num_batches_tracked is {state['bn1.num_batches_tracked'].item()}, not the 3 steps")
     model.eval()
-    x = torch.randn(3, 1, 64, 64, generator=torch.Generator().manual_seed(2))
+    x = torch.randn(3, 1, side, side, generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
         theirs = model(x)
     ours, _ = distsgd_logits(args, x, out, "--checkpoint", os.path.join(out, "final.ckpt"))
-    compare_logits("export of a trained resnet18 (1x64x64, 10 classes)", ours, theirs)
+    stem = "CIFAR stem" if side < 64 else "ImageNet stem"
+    compare_logits(f"export of a trained resnet18 (1x{side}x{side}, {stem}, 10 classes)", ours,
+                   theirs)
 
 
 def check_import(args, name, parameters):
@@ -235,6 +243,9 @@ def main():
     data = os.path.join(args.out, "idx64")
     make_idx_set(data)
     check_export_after_training(args, data)
+    small = os.path.join(args.out, "idx32")
+    make_idx_set(small, side=32)
+    check_export_after_training(args, small, side=32)
     stock = check_import(args, "resnet18", 11689512)
     check_import(args, "resnet50", 25557032)
     check_train_init_from(args, data)
