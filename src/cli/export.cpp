@@ -22,12 +22,14 @@ std::string how_to_load(const FinalModel& final) {
   if (final.shape.height >= 64 && final.shape.channels == 3)
     return "torchvision's names and shapes: load_state_dict into " + constructor;
   if (final.shape.height >= 64)
-    return fmt::format("torchvision's names; {} after model.conv1 = torch.nn.Conv2d({}, 64, 7, 2, "
-                       "3, bias=False)",
-                       constructor, final.shape.channels);
-  return fmt::format("torchvision's names, CIFAR stem: {} after model.conv1 = torch.nn.Conv2d({}, "
-                     "64, 3, 1, 1, bias=False); model.maxpool = torch.nn.Identity()",
-                     constructor, final.shape.channels);
+    return fmt::format(
+        "torchvision's names; {} after model.conv1 = torch.nn.Conv2d({}, 64, 7, 2, "
+        "3, bias=False)",
+        constructor, final.shape.channels);
+  return fmt::format(
+      "torchvision's names, CIFAR stem: {} after model.conv1 = torch.nn.Conv2d({}, "
+      "64, 3, 1, 1, bias=False); model.maxpool = torch.nn.Identity()",
+      constructor, final.shape.channels);
 }
 
 }  // namespace
@@ -48,17 +50,19 @@ int run_export(const ExportOptions& options) {
   const std::string path =
       fs::is_directory(options.run) ? (fs::path(options.run) / "final.ckpt").string() : options.run;
   if (!fs::exists(path))
-    throw DataError(path + ": no such file (export takes a run's --log-dir, which holds "
-                           "final.ckpt once the run has finished)");
+    throw DataError(path +
+                    ": no such file (export takes a run's --log-dir, which holds "
+                    "final.ckpt once the run has finished)");
   const auto final = load_final_model(path);
   const auto state = models::named_state(*final.model);
   models::write_state_dict(options.out, state);
   int64_t parameters = 0;
   for (const auto& parameter : final.model->parameters()) parameters += parameter.numel();
-  fmt::print("distsgd: wrote {} ({} parameters, {} tensors, {} classes, input {}x{}x{}, after {} "
-             "steps) to {}: {}\n",
-             final.name, parameters, state.size(), final.classes, final.shape.channels,
-             final.shape.height, final.shape.width, final.step, options.out, how_to_load(final));
+  fmt::print(
+      "distsgd: wrote {} ({} parameters, {} tensors, {} classes, input {}x{}x{}, after {} "
+      "steps) to {}: {}\n",
+      final.name, parameters, state.size(), final.classes, final.shape.channels, final.shape.height,
+      final.shape.width, final.step, options.out, how_to_load(final));
   return 0;
 }
 

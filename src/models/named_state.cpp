@@ -50,7 +50,8 @@ void load_named_state(torch::nn::Module& model, const NamedTensors& state,
   // linear layer), whose first dimension is the number of classes.
   const auto parameters = model.named_parameters();
   std::vector<std::string> classifier;
-  for (std::size_t i = parameters.size() >= 2 ? parameters.size() - 2 : 0; i < parameters.size(); ++i)
+  for (std::size_t i = parameters.size() >= 2 ? parameters.size() - 2 : 0; i < parameters.size();
+       ++i)
     classifier.push_back(parameters[i].key());
 
   std::vector<std::string> missing, unexpected, misshaped;

@@ -20,16 +20,26 @@ namespace {
 
 torch::ScalarType dtype_of(StorageType type) {
   switch (type) {
-    case StorageType::float32: return torch::kFloat32;
-    case StorageType::float64: return torch::kFloat64;
-    case StorageType::float16: return torch::kFloat16;
-    case StorageType::bfloat16: return torch::kBFloat16;
-    case StorageType::int64: return torch::kInt64;
-    case StorageType::int32: return torch::kInt32;
-    case StorageType::int16: return torch::kInt16;
-    case StorageType::int8: return torch::kInt8;
-    case StorageType::uint8: return torch::kUInt8;
-    case StorageType::boolean: return torch::kBool;
+    case StorageType::float32:
+      return torch::kFloat32;
+    case StorageType::float64:
+      return torch::kFloat64;
+    case StorageType::float16:
+      return torch::kFloat16;
+    case StorageType::bfloat16:
+      return torch::kBFloat16;
+    case StorageType::int64:
+      return torch::kInt64;
+    case StorageType::int32:
+      return torch::kInt32;
+    case StorageType::int16:
+      return torch::kInt16;
+    case StorageType::int8:
+      return torch::kInt8;
+    case StorageType::uint8:
+      return torch::kUInt8;
+    case StorageType::boolean:
+      return torch::kBool;
   }
   return torch::kFloat32;
 }
@@ -73,25 +83,25 @@ NamedTensors read_state_dict(const std::string& path) {
       throw DataError(path + ": the state dict names " + record.name + " twice");
     const auto entry = entries.find(folder + "/data/" + record.storage_key);
     if (entry == entries.end())
-      throw DataError(fmt::format("{}: the storage of {} (data/{}) is missing from the archive", path,
-                                  record.name, record.storage_key));
+      throw DataError(fmt::format("{}: the storage of {} (data/{}) is missing from the archive",
+                                  path, record.name, record.storage_key));
     const int64_t size = element_size(record.type);
     if (static_cast<uint64_t>(record.storage_numel) > entry->second.size() / size ||
         entry->second.size() % size != 0 ||
         entry->second.size() / size != static_cast<uint64_t>(record.storage_numel))
-      throw DataError(fmt::format("{}: the storage of {} (data/{}) has {} bytes, its {} of {} "
-                                  "elements needs {}",
-                                  path, record.name, record.storage_key, entry->second.size(),
-                                  storage_name(record.type), record.storage_numel,
-                                  static_cast<uint64_t>(record.storage_numel) * size));
+      throw DataError(fmt::format(
+          "{}: the storage of {} (data/{}) has {} bytes, its {} of {} "
+          "elements needs {}",
+          path, record.name, record.storage_key, entry->second.size(), storage_name(record.type),
+          record.storage_numel, static_cast<uint64_t>(record.storage_numel) * size));
     // A copy: the entry's bytes need not be aligned for the element type.
-    auto storage = torch::empty({record.storage_numel},
-                                torch::TensorOptions().dtype(dtype_of(record.type)));
+    auto storage =
+        torch::empty({record.storage_numel}, torch::TensorOptions().dtype(dtype_of(record.type)));
     if (record.storage_numel > 0)
       std::memcpy(storage.data_ptr(), entry->second.data(), entry->second.size());
     tensors.emplace_back(record.name,
-                         storage.as_strided(record.sizes, record.strides, record.offset).clone(
-                             torch::MemoryFormat::Contiguous));
+                         storage.as_strided(record.sizes, record.strides, record.offset)
+                             .clone(torch::MemoryFormat::Contiguous));
   }
   return tensors;
 }

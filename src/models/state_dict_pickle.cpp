@@ -19,7 +19,19 @@ constexpr std::size_t kMaxDims = 64;
 struct Value;
 using Ref = std::shared_ptr<Value>;
 struct Value {
-  enum class Kind { none, boolean, integer, real, string, tuple, list, dict, global, storage, tensor };
+  enum class Kind {
+    none,
+    boolean,
+    integer,
+    real,
+    text,
+    tuple,
+    list,
+    dict,
+    global,
+    storage,
+    tensor
+  };
   Kind kind = Kind::none;
   int64_t integer = 0;
   std::string text;        // string; global: "module.name"
@@ -28,8 +40,8 @@ struct Value {
 };
 
 const char* kind_name(Value::Kind kind) {
-  static constexpr const char* names[] = {"None",  "bool", "int",    "float",   "str",   "tuple",
-                                          "list",  "dict", "global", "storage", "tensor"};
+  static constexpr const char* names[] = {"None", "bool", "int",    "float",   "str",   "tuple",
+                                          "list", "dict", "global", "storage", "tensor"};
   return names[static_cast<int>(kind)];
 }
 
@@ -38,6 +50,7 @@ struct StorageClass {
   StorageType type;
   int64_t bytes;
 };
+// clang-format off
 constexpr StorageClass kStorages[] = {
     {"torch.FloatStorage", StorageType::float32, 4}, {"torch.DoubleStorage", StorageType::float64, 8},
     {"torch.HalfStorage", StorageType::float16, 2},  {"torch.BFloat16Storage", StorageType::bfloat16, 2},
@@ -45,6 +58,7 @@ constexpr StorageClass kStorages[] = {
     {"torch.ShortStorage", StorageType::int16, 2},   {"torch.CharStorage", StorageType::int8, 1},
     {"torch.ByteStorage", StorageType::uint8, 1},    {"torch.BoolStorage", StorageType::boolean, 1},
 };
+// clang-format on
 
 // The pickle machine, restricted to the opcodes and globals of a state dict.
 class Machine {
@@ -59,8 +73,8 @@ class Machine {
 
  private:
   [[noreturn]] void fail(const std::string& message) const {
-    throw DataError(fmt::format("{}: bad state dict pickle (data.pkl, byte {}): {}", what_, op_at_,
-                                message));
+    throw DataError(
+        fmt::format("{}: bad state dict pickle (data.pkl, byte {}): {}", what_, op_at_, message));
   }
   std::string_view take(uint64_t count) {
     if (count > bytes_.size() - at_)
@@ -82,20 +96,11 @@ class Machine {
     at_ = end + 1;
     return text;
   }
-  Ref make(Value::Kind kind) {
+  Ref make(Value::Kind kind, int64_t integer = 0, std::string text = {},
+           std::vector<Ref> items = {}) {
     auto value = std::make_shared<Value>();
-    value->kind = kind;
+    *value = {kind, integer, std::move(text), std::move(items), {}};
     all_.push_back(value);
-    return value;
-  }
-  Ref make_int(int64_t integer) {
-    auto value = make(Value::Kind::integer);
-    value->integer = integer;
-    return value;
-  }
-  Ref make_text(Value::Kind kind, std::string text) {
-    auto value = make(kind);
-    value->text = std::move(text);
     return value;
   }
   void push(Ref value) {
@@ -115,15 +120,11 @@ class Machine {
   }
   std::vector<Ref> pop_mark() {
     if (marks_.empty()) fail("no MARK to pop to");
-    std::vector<Ref> items(stack_.begin() + static_cast<std::ptrdiff_t>(marks_.back()), stack_.end());
+    std::vector<Ref> items(stack_.begin() + static_cast<std::ptrdiff_t>(marks_.back()),
+                           stack_.end());
     stack_.resize(marks_.back());
     marks_.pop_back();
     return items;
-  }
-  Ref sequence(Value::Kind kind, std::vector<Ref> items) {
-    auto value = make(kind);
-    value->items = std::move(items);
-    return value;
   }
   Ref& container(Value::Kind kind, const char* op) {
     auto& target = top();
@@ -144,7 +145,8 @@ class Machine {
   std::vector<int64_t> dims_of(const Ref& value, const char* what) const {
     if (value->kind != Value::Kind::tuple)
       fail(fmt::format("{} is a {}, not a tuple", what, kind_name(value->kind)));
-    if (value->items.size() > kMaxDims) fail(fmt::format("{} has over {} dimensions", what, kMaxDims));
+    if (value->items.size() > kMaxDims)
+      fail(fmt::format("{} has over {} dimensions", what, kMaxDims));
     std::vector<int64_t> dims;
     for (const auto& item : value->items) {
       dims.push_back(integer_of(item, what));
@@ -178,6 +180,8 @@ Ref Machine::run() {
 
 void Machine::step(uint8_t op) {
   using K = Value::Kind;
+  // One line per opcode where it fits: a table.
+  // clang-format off
   switch (op) {
     case 0x80: if (little(1) > 5) fail("pickle protocol above 5"); break;  // PROTO
     case 0x95: little(8); break;                                           // FRAME
@@ -189,12 +193,12 @@ void Machine::step(uint8_t op) {
     case '}': push(make(K::dict)); break;
     case ']': push(make(K::list)); break;
     case ')': push(make(K::tuple)); break;
-    case 't': push(sequence(K::tuple, pop_mark())); break;
-    case 'l': push(sequence(K::list, pop_mark())); break;
+    case 't': push(make(K::tuple, 0, {}, pop_mark())); break;
+    case 'l': push(make(K::list, 0, {}, pop_mark())); break;
     case 0x85: case 0x86: case 0x87: {  // TUPLE1..3
       std::vector<Ref> items(op - 0x84);
       for (auto it = items.rbegin(); it != items.rend(); ++it) *it = pop();
-      push(sequence(K::tuple, std::move(items)));
+      push(make(K::tuple, 0, {}, std::move(items)));
       break;
     }
     case 'q': memo_[little(1)] = top(); break;           // BINPUT
@@ -207,36 +211,31 @@ void Machine::step(uint8_t op) {
     case '1': pop_mark(); break;                         // POP_MARK
     case 'c': {                                          // GLOBAL
       auto module = line();
-      push(make_text(K::global, module + "." + line()));
+      push(make(K::global, 0, module + "." + line()));
       break;
     }
     case 0x93: {  // STACK_GLOBAL
       const auto name = pop(), module = pop();
-      if (name->kind != K::string || module->kind != K::string) fail("STACK_GLOBAL of non-strings");
-      push(make_text(K::global, module->text + "." + name->text));
+      if (name->kind != K::text || module->kind != K::text) fail("STACK_GLOBAL of non-strings");
+      push(make(K::global, 0, module->text + "." + name->text));
       break;
     }
-    case 'X': case 'T': push(make_text(K::string, std::string(take(little(4))))); break;
-    case 0x8c: case 'U': push(make_text(K::string, std::string(take(little(1))))); break;
-    case 0x8d: push(make_text(K::string, std::string(take(little(8))))); break;
-    case 'J': push(make_int(static_cast<int32_t>(little(4)))); break;  // BININT
-    case 'K': push(make_int(static_cast<int64_t>(little(1)))); break;  // BININT1
-    case 'M': push(make_int(static_cast<int64_t>(little(2)))); break;  // BININT2
+    case 'X': case 'T': push(make(K::text, 0, std::string(take(little(4))))); break;
+    case 0x8c: case 'U': push(make(K::text, 0, std::string(take(little(1))))); break;
+    case 0x8d: push(make(K::text, 0, std::string(take(little(8))))); break;
+    case 'J': push(make(K::integer, static_cast<int32_t>(little(4)))); break;  // BININT
+    case 'K': push(make(K::integer, static_cast<int64_t>(little(1)))); break;  // BININT1
+    case 'M': push(make(K::integer, static_cast<int64_t>(little(2)))); break;  // BININT2
     case 0x8a: {                                                       // LONG1
       const auto count = static_cast<int>(little(1));
       if (count > 8) fail("an integer of more than 64 bits");
       uint64_t value = count ? little(count) : 0;
       if (count > 0 && count < 8 && (value >> (8 * count - 1)) & 1) value |= ~uint64_t{0} << (8 * count);
-      push(make_int(static_cast<int64_t>(value)));
+      push(make(K::integer, static_cast<int64_t>(value)));
       break;
     }
     case 'G': take(8); push(make(K::real)); break;  // BINFLOAT (no value a state dict needs)
-    case 0x88: case 0x89: {                         // NEWTRUE, NEWFALSE
-      auto value = make(K::boolean);
-      value->integer = op == 0x88;
-      push(value);
-      break;
-    }
+    case 0x88: case 0x89: push(make(K::boolean, op == 0x88)); break;  // NEWTRUE, NEWFALSE
     case 'N': push(make(K::none)); break;
     case 'Q': { auto pid = pop(); push(persistent(pid)); break; }  // BINPERSID
     case 'R': {                                                     // REDUCE
@@ -275,6 +274,7 @@ void Machine::step(uint8_t op) {
     default:
       fail(fmt::format("opcode 0x{:02x} is outside what torch.save writes for a state dict", op));
   }
+  // clang-format on
 }
 
 // ('storage', torch.FloatStorage, key, location, numel): a storage of the
@@ -282,9 +282,9 @@ void Machine::step(uint8_t op) {
 Ref Machine::persistent(const Ref& pid) {
   using K = Value::Kind;
   const auto& f = pid->items;
-  if (pid->kind != K::tuple || f.size() != 5 || f[0]->kind != K::string || f[0]->text != "storage")
+  if (pid->kind != K::tuple || f.size() != 5 || f[0]->kind != K::text || f[0]->text != "storage")
     fail("a persistent id that is not ('storage', type, key, location, size)");
-  if (f[1]->kind != K::global || f[2]->kind != K::string)
+  if (f[1]->kind != K::global || f[2]->kind != K::text)
     fail("a storage whose type is not a class or whose key is not a string");
   auto storage = make(K::storage);
   bool known = false;
@@ -302,7 +302,8 @@ Ref Machine::persistent(const Ref& pid) {
 
 Ref Machine::reduce(const Ref& callable, const Ref& args) {
   using K = Value::Kind;
-  if (callable->kind != K::global) fail(fmt::format("REDUCE calls a {}", kind_name(callable->kind)));
+  if (callable->kind != K::global)
+    fail(fmt::format("REDUCE calls a {}", kind_name(callable->kind)));
   if (args->kind != K::tuple) fail("REDUCE's arguments are not a tuple");
   const auto& name = callable->text;
   const auto& a = args->items;
@@ -364,20 +365,22 @@ std::vector<TensorRecord> parse_state_dict_pickle(std::string_view bytes, const 
   Machine machine(bytes, what);
   const auto result = machine.run();
   if (result->kind != Value::Kind::dict)
-    throw DataError(fmt::format("{}: holds a {}, not a state dict (a dict of tensors: "
-                                "torch.save(model.state_dict(), FILE))",
-                                what, kind_name(result->kind)));
+    throw DataError(
+        fmt::format("{}: holds a {}, not a state dict (a dict of tensors: "
+                    "torch.save(model.state_dict(), FILE))",
+                    what, kind_name(result->kind)));
   std::vector<TensorRecord> records;
   for (std::size_t i = 0; i + 1 < result->items.size(); i += 2) {
     const auto& key = result->items[i];
     const auto& value = result->items[i + 1];
-    if (key->kind != Value::Kind::string)
-      throw DataError(fmt::format("{}: the state dict has a {} key, not a name", what,
-                                  kind_name(key->kind)));
+    if (key->kind != Value::Kind::text)
+      throw DataError(
+          fmt::format("{}: the state dict has a {} key, not a name", what, kind_name(key->kind)));
     if (value->kind != Value::Kind::tensor)
-      throw DataError(fmt::format("{}: '{}' is a {}, not a tensor: not a state dict (save "
-                                  "model.state_dict(), not a checkpoint holding one)",
-                                  what, key->text, kind_name(value->kind)));
+      throw DataError(
+          fmt::format("{}: '{}' is a {}, not a tensor: not a state dict (save "
+                      "model.state_dict(), not a checkpoint holding one)",
+                      what, key->text, kind_name(value->kind)));
     records.push_back(value->tensor);
     records.back().name = key->text;
   }

@@ -15,7 +15,18 @@
 namespace distsgd::models {
 
 // The storage classes torch.save names (torch.FloatStorage, ...).
-enum class StorageType { float32, float64, float16, bfloat16, int64, int32, int16, int8, uint8, boolean };
+enum class StorageType {
+  float32,
+  float64,
+  float16,
+  bfloat16,
+  int64,
+  int32,
+  int16,
+  int8,
+  uint8,
+  boolean
+};
 // Bytes per element of a storage of `type`.
 int64_t element_size(StorageType type);
 const char* storage_name(StorageType type);

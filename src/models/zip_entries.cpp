@@ -21,9 +21,10 @@ class Bytes {
   Bytes(std::string_view bytes, const std::string& what) : bytes_(bytes), what_(what) {}
   std::string_view range(uint64_t at, uint64_t count, const char* field) const {
     if (at > bytes_.size() || count > bytes_.size() - at)
-      throw DataError(fmt::format("{}: truncated zip archive: {} needs {} bytes at offset {}, the "
-                                  "file has {}",
-                                  what_, field, count, at, bytes_.size()));
+      throw DataError(
+          fmt::format("{}: truncated zip archive: {} needs {} bytes at offset {}, the "
+                      "file has {}",
+                      what_, field, count, at, bytes_.size()));
     return bytes_.substr(at, count);
   }
   uint32_t u32(uint64_t at, const char* field) const { return le(range(at, 4, field)); }
@@ -59,17 +60,19 @@ uint64_t find_end_record(const Bytes& in, std::string_view bytes, const std::str
     for (uint64_t at = bytes.size() - kEndSize + 1; at-- > lowest;)
       if (in.u32(at, "end record") == kEndOfDirectory) return at;
   }
-  throw DataError(what + ": not a zip archive (no end-of-central-directory record; torch.save "
-                         "writes zip files since PyTorch 1.6)");
+  throw DataError(what +
+                  ": not a zip archive (no end-of-central-directory record; torch.save "
+                  "writes zip files since PyTorch 1.6)");
 }
 
 }  // namespace
 
 std::map<std::string, std::string_view> stored_zip_entries(std::string_view bytes,
-                                                            const std::string& what) {
+                                                           const std::string& what) {
   if (bytes.size() < 4 || bytes.substr(0, 4) != std::string_view("PK\x03\x04", 4))
-    throw DataError(what + ": not a zip archive (torch.save writes zip files since PyTorch 1.6; "
-                           "the older format is not read)");
+    throw DataError(what +
+                    ": not a zip archive (torch.save writes zip files since PyTorch 1.6; "
+                    "the older format is not read)");
   const Bytes in(bytes, what);
   const uint64_t end = find_end_record(in, bytes, what);
   const uint16_t count = in.u16(end + 10, "entry count");
@@ -83,9 +86,10 @@ std::map<std::string, std::string_view> stored_zip_entries(std::string_view byte
   uint64_t at = directory_at;
   for (uint16_t i = 0; i < count; ++i) {
     if (in.u32(at, "central directory entry") != kCentralHeader)
-      throw DataError(fmt::format("{}: corrupt zip archive: central directory entry {} at offset "
-                                  "{} has a bad signature",
-                                  what, i, at));
+      throw DataError(
+          fmt::format("{}: corrupt zip archive: central directory entry {} at offset "
+                      "{} has a bad signature",
+                      what, i, at));
     const uint16_t flags = in.u16(at + 8, "entry flags");
     const uint16_t method = in.u16(at + 10, "compression method");
     const uint32_t crc = in.u32(at + 16, "entry CRC-32");
@@ -98,16 +102,19 @@ std::map<std::string, std::string_view> stored_zip_entries(std::string_view byte
     const std::string name(in.range(at + kCentralSize, name_length, "entry name"));
     if (flags & 1) throw DataError(what + ": zip entry " + name + " is encrypted");
     if (method != 0 || compressed != size)
-      throw DataError(fmt::format("{}: zip entry {} is compressed (method {}); torch.save stores "
-                                  "entries uncompressed",
-                                  what, name, method));
+      throw DataError(
+          fmt::format("{}: zip entry {} is compressed (method {}); torch.save stores "
+                      "entries uncompressed",
+                      what, name, method));
     if (size == 0xFFFFFFFF || local_at == 0xFFFFFFFF)
       throw DataError(what + ": zip entry " + name + " is a zip64 entry: not supported");
     if (in.u32(local_at, "local header") != kLocalHeader)
-      throw DataError(fmt::format("{}: corrupt zip archive: the local header of {} (offset {}) "
-                                  "has a bad signature",
-                                  what, name, local_at));
-    const uint64_t data_at = uint64_t{local_at} + kLocalSize + in.u16(local_at + 26, "name length") +
+      throw DataError(
+          fmt::format("{}: corrupt zip archive: the local header of {} (offset {}) "
+                      "has a bad signature",
+                      what, name, local_at));
+    const uint64_t data_at = uint64_t{local_at} + kLocalSize +
+                             in.u16(local_at + 26, "name length") +
                              in.u16(local_at + 28, "extra field length");
     const auto content = in.range(data_at, size, "entry data");
     if (crc_of(content) != crc)

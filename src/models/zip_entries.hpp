@@ -15,6 +15,6 @@ namespace distsgd::models {
 // a zip archive, is truncated, has a compressed, encrypted or zip64 entry, a
 // name twice, or an entry whose CRC-32 does not match.
 std::map<std::string, std::string_view> stored_zip_entries(std::string_view bytes,
-                                                            const std::string& what);
+                                                           const std::string& what);
 
 }  // namespace distsgd::models

@@ -15,8 +15,8 @@ namespace {
 void copy_into(std::span<float> target, const std::vector<float>& source, const char* what,
                const std::string& path, const std::string& model) {
   if (source.size() != target.size())
-    throw DataError(fmt::format("{}: holds {} {} values, model {} has {}", path, source.size(), what,
-                                model, target.size()));
+    throw DataError(fmt::format("{}: holds {} {} values, model {} has {}", path, source.size(),
+                                what, model, target.size()));
   std::copy(source.begin(), source.end(), target.begin());
 }
 
@@ -32,8 +32,9 @@ nlohmann::json describe_model(const std::string& name, const data::SampleShape& 
 FinalModel load_final_model(const std::string& path) {
   const auto checkpoint = read_checkpoint(path);
   if (!checkpoint.meta.contains("model"))
-    throw DataError(path + ": this final.ckpt does not record its model's input shape and classes "
-                           "(written by a distsgd before export existed): train again to export");
+    throw DataError(path +
+                    ": this final.ckpt does not record its model's input shape and classes "
+                    "(written by a distsgd before export existed): train again to export");
   FinalModel out;
   try {
     const auto& model = checkpoint.meta.at("model");

@@ -3,6 +3,8 @@
 // (named_state.hpp). Python's side (torch.save, torch.load, torchvision) is
 // ctest interop.torchvision; here, a pickle Python wrote and files this
 // writer wrote, whole and damaged.
+#include "models/state_dict_file.hpp"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -12,7 +14,6 @@
 #include "core/errors.hpp"
 #include "models/model.hpp"
 #include "models/named_state.hpp"
-#include "models/state_dict_file.hpp"
 #include "models/state_dict_pickle.hpp"
 #include "temp_dir.hpp"
 
@@ -24,21 +25,36 @@ namespace {
 // sd["0.weight_t"] = the weight transposed (a view of the same storage):
 // an OrderedDict with _metadata (BUILD), memo references, a LongStorage.
 const char* const kPythonPickleHex =
-    "800263636f6c6c656374696f6e730a4f726465726564446963740a710029527101285808000000302e77656967687471"
-    "0263746f7263682e5f7574696c730a5f72656275696c645f74656e736f725f76320a71032828580700000073746f7261"
-    "6765710463746f7263680a466c6f617453746f726167650a71055801000000307106580300000063707571074b067471"
-    "08514b004b034b028671094b024b0186710a8968002952710b74710c52710d5806000000302e62696173710e68032828"
-    "68046805580100000031710f68074b03747110514b004b038571114b0185711289680029527113747114527115580800"
-    "0000312e77656967687471166803282868046805580100000032711768074b03747118514b004b038571194b0185711a"
-    "8968002952711b74711c52711d5806000000312e62696173711e6803282868046805580100000033711f68074b037471"
-    "20514b004b038571214b0185712289680029527123747124527125580e000000312e72756e6e696e675f6d65616e7126"
-    "6803282868046805580100000034712768074b03747128514b004b038571294b0185712a8968002952712b74712c5271"
-    "2d580d000000312e72756e6e696e675f766172712e6803282868046805580100000035712f68074b03747130514b004b"
-    "038571314b01857132896800295271337471345271355815000000312e6e756d5f626174636865735f747261636b6564"
-    "713668032828680463746f7263680a4c6f6e6753746f726167650a7137580100000036713868074b01747139514b0029"
-    "298968002952713a74713b52713c580a000000302e7765696768745f74713d6803282868046805680668074b0674713e"
-    "514b004b024b0386713f4b014b0286714089680029527141747142527143757d714458090000005f6d65746164617461"
-    "714568002952714628580000000071477d7148580700000076657273696f6e71494b0173580100000030714a7d714b68"
+    "800263636f6c6c656374696f6e730a4f726465726564446963740a710029527101285808000000302e776569676874"
+    "71"
+    "0263746f7263682e5f7574696c730a5f72656275696c645f74656e736f725f76320a71032828580700000073746f72"
+    "61"
+    "6765710463746f7263680a466c6f617453746f726167650a71055801000000307106580300000063707571074b0674"
+    "71"
+    "08514b004b034b028671094b024b0186710a8968002952710b74710c52710d5806000000302e62696173710e680328"
+    "28"
+    "68046805580100000031710f68074b03747110514b004b038571114b01857112896800295271137471145271155808"
+    "00"
+    "0000312e77656967687471166803282868046805580100000032711768074b03747118514b004b038571194b018571"
+    "1a"
+    "8968002952711b74711c52711d5806000000312e62696173711e6803282868046805580100000033711f68074b0374"
+    "71"
+    "20514b004b038571214b0185712289680029527123747124527125580e000000312e72756e6e696e675f6d65616e71"
+    "26"
+    "6803282868046805580100000034712768074b03747128514b004b038571294b0185712a8968002952712b74712c52"
+    "71"
+    "2d580d000000312e72756e6e696e675f766172712e6803282868046805580100000035712f68074b03747130514b00"
+    "4b"
+    "038571314b01857132896800295271337471345271355815000000312e6e756d5f626174636865735f747261636b65"
+    "64"
+    "713668032828680463746f7263680a4c6f6e6753746f726167650a7137580100000036713868074b01747139514b00"
+    "29"
+    "298968002952713a74713b52713c580a000000302e7765696768745f74713d6803282868046805680668074b067471"
+    "3e"
+    "514b004b024b0386713f4b014b0286714089680029527141747142527143757d714458090000005f6d657461646174"
+    "61"
+    "714568002952714628580000000071477d7148580700000076657273696f6e71494b0173580100000030714a7d714b"
+    "68"
     "494b0173580100000031714c7d714d68494b02737573622e";
 
 std::string python_pickle() {
@@ -66,9 +82,14 @@ std::string data_error_of(F&& f) {
 TEST(StateDictPickle, ReadsTheOrderedDictPythonWrites) {
   const auto records = parse_state_dict_pickle(python_pickle(), "fixture");
   ASSERT_EQ(records.size(), 8u);
-  const std::vector<std::string> names = {"0.weight",       "0.bias",        "1.weight",
-                                          "1.bias",         "1.running_mean", "1.running_var",
-                                          "1.num_batches_tracked", "0.weight_t"};
+  const std::vector<std::string> names = {"0.weight",
+                                          "0.bias",
+                                          "1.weight",
+                                          "1.bias",
+                                          "1.running_mean",
+                                          "1.running_var",
+                                          "1.num_batches_tracked",
+                                          "0.weight_t"};
   for (std::size_t i = 0; i < names.size(); ++i) EXPECT_EQ(records[i].name, names[i]);
   EXPECT_EQ(records[0].storage_key, "0");
   EXPECT_EQ(records[0].type, StorageType::float32);
@@ -99,18 +120,23 @@ TEST(StateDictPickle, ATensorPastItsStorageIsRefused) {
   const auto at = bytes.find(std::string("cpu") + "q\x07K\x06");
   ASSERT_NE(at, std::string::npos);
   bytes[at + 6] = 5;
-  EXPECT_NE(data_error_of([&] { parse_state_dict_pickle(bytes, "f"); })
-                .find("reads element 5 of a storage of 5"),
+  EXPECT_NE(data_error_of([&] {
+              parse_state_dict_pickle(bytes, "f");
+            }).find("reads element 5 of a storage of 5"),
             std::string::npos);
 }
 
 TEST(StateDictPickle, RefusesCodeOtherThanTensors) {
   // GLOBAL os.system, then REDUCE: what a malicious pickle would run.
-  const char pickle[] = "\x80\x02" "cos\nsystem\n" "X\x02\x00\x00\x00ls" "\x85R.";
+  const char pickle[] =
+      "\x80\x02"
+      "cos\nsystem\n"
+      "X\x02\x00\x00\x00ls"
+      "\x85R.";
   const std::string bytes(pickle, sizeof pickle - 1);
-  EXPECT_NE(data_error_of([&] { parse_state_dict_pickle(bytes, "evil.pt"); })
-                .find("it calls os.system"),
-            std::string::npos);
+  EXPECT_NE(
+      data_error_of([&] { parse_state_dict_pickle(bytes, "evil.pt"); }).find("it calls os.system"),
+      std::string::npos);
 }
 
 NamedTensors sample_tensors() {
@@ -208,7 +234,8 @@ TEST(NamedState, NamesWhatIsMissingUnexpectedOrMisshaped) {
   renamed.front().first = "features." + first;
   const auto message = data_error_of([&] { load_named_state(*model, renamed, "renamed.pt"); });
   EXPECT_EQ(message.rfind("renamed.pt: ", 0), 0u) << message;
-  EXPECT_NE(message.find("missing 1 of the model's tensors: " + first), std::string::npos) << message;
+  EXPECT_NE(message.find("missing 1 of the model's tensors: " + first), std::string::npos)
+      << message;
   EXPECT_NE(message.find("names the model does not have: features." + first), std::string::npos)
       << message;
 
