@@ -14,7 +14,7 @@ seconds=${1:-60}
 case "$seconds" in '' | *[!0-9]*) echo "usage: $0 [SECONDS_PER_TARGET]" >&2; exit 2 ;; esac
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${FUZZ_BUILD:-$root/build-fuzz}
-targets=(${FUZZ_TARGETS:-idx cifar10 checkpoint image})
+targets=(${FUZZ_TARGETS:-idx cifar10 checkpoint image state_dict})
 
 start=$(date +%s)
 mkdir -p "$build"

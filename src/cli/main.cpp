@@ -13,6 +13,7 @@
 
 #include "cli/calibrate.hpp"
 #include "cli/compare_run.hpp"
+#include "cli/export.hpp"
 #include "cli/info.hpp"
 #include "cli/simulate_flags.hpp"
 #include "cli/train_flags.hpp"
@@ -225,6 +226,8 @@ int main(int argc, char** argv) {
   report->add_option("dir", report_dir, "The --out directory of a distsgd compare")->required();
   distsgd::cli::CalibrateOptions calibrate_options;
   auto* calibrate = distsgd::cli::add_calibrate_command(app, calibrate_options);
+  distsgd::cli::ExportOptions export_options;
+  auto* export_command = distsgd::cli::add_export_command(app, export_options);
 
   try {
     app.parse(argc, argv);
@@ -234,6 +237,8 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
   if (info->parsed()) return distsgd::cli::print_info();
+  if (export_command->parsed())
+    return reporting_errors([&] { return distsgd::cli::run_export(export_options); });
   if (calibrate->parsed()) return distsgd::cli::run_calibrate(calibrate_options, &argc, &argv);
   if (simulate->parsed()) return run_simulate(sim_config, sim_options);
   if (compare->parsed() || report->parsed()) {

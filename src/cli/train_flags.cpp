@@ -119,6 +119,10 @@ void add_train_flags(CLI::App& app, TrainConfig& c) {
                  "(use the next good one, counted in summary.json)")
       ->capture_default_str()
       ->group("Model and data");
+  app.add_option("--init-from", c.init_from,
+                 "Start from this PyTorch state dict (torch.save(model.state_dict(), FILE); "
+                 "torchvision's names for resnet18/resnet50) instead of random weights")
+      ->group("Model and data");
 
   app.add_option("--epochs", c.epochs, "Epochs to train")
       ->capture_default_str()

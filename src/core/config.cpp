@@ -22,7 +22,7 @@ namespace distsgd {
                   X(warmup_epochs) X(lr_scaling) X(max_steps) X(eval_every) X(eval_batch_size)    \
                       X(eval_samples) X(evaluations) X(target_accuracy) X(checkpoint_every) X(log_dir) X(resume) \
                           X(stop_after_epoch) X(quiet) X(seed) X(threads) X(device) X(timeout_s) X(stall_warn_s) X(nan_policy) \
-                              X(bucket_mb) X(image_size) X(loader_threads) X(bad_images) X(timeline)
+                              X(bucket_mb) X(image_size) X(loader_threads) X(bad_images) X(timeline) X(init_from)
 
 namespace {
 template <typename T>
@@ -186,6 +186,8 @@ void TrainConfig::validate() const {
           fmt::format("--loader-threads must be in [0, 256] (got {})", loader_threads));
   require(bad_images == "error" || bad_images == "skip",
           "--bad-images must be error or skip (got '" + bad_images + "')");
+  require(init_from.empty() || resume.empty(),
+          "--init-from and --resume exclude each other (--resume restores the whole run)");
   require(servers >= 1, fmt::format("--servers must be at least 1 (got {})", servers));
   require(!max_staleness || *max_staleness >= 0, "--max-staleness must be >= 0");
   // The names of methods/asgd_rule.cpp (core cannot include methods).

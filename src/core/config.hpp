@@ -114,6 +114,10 @@ struct TrainConfig {
   int loader_threads = 2;
   std::string bad_images = "error";
 
+  // A state dict (torch.save(model.state_dict(), FILE)) to start from instead
+  // of random weights (models/named_state.hpp); not with --resume.
+  std::string init_from;
+
   // --straggler and --leave-early parsed (validate() has checked the format).
   struct RankValue {
     int rank = 0;

@@ -155,6 +155,7 @@ void Checkpointer::write_final(std::span<const float> params,
   Checkpoint final_state;
   final_state.meta = {
       {"config", setup_.config.to_json()}, {"step", position.step}, {"epoch", position.epoch}};
+  if (!setup_.model.is_null()) final_state.meta["model"] = setup_.model;
   final_state.tensors["params"] = {params.begin(), params.end()};
   const auto buffers = replica_.view().buffers;
   final_state.tensors["buffers"] = {buffers.begin(), buffers.end()};

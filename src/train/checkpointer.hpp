@@ -42,6 +42,7 @@ class Checkpointer {
     MethodCheckpoints* hooks;  // the method's checkpoint hooks; null: it has none
     int64_t steps_per_epoch;
     nlohmann::json versions;   // runtime_versions()
+    nlohmann::json model = nullptr;  // final.ckpt's record of the model (final_model.hpp)
   };
   Checkpointer(Setup setup, Replica replica, RunClock& clock);
 

@@ -166,6 +166,7 @@ nlohmann::json run_simulation(const TrainConfig& config, const SimulateOptions& 
            {!config.leave_early.empty(), "--leave-early"},
            {!config.inject_nan.empty(), "--inject-nan"},
            {!config.resume.empty(), "--resume"},
+           {!config.init_from.empty(), "--init-from"},
            {config.stop_after_epoch.has_value(), "--stop-after-epoch"},
            {config.survive_worker_loss, "--survive-worker-loss"},
            {config.nan_policy != "stop", "--nan-policy skip"},

@@ -25,6 +25,8 @@
 #include "train/data_feed.hpp"
 #include "train/evaluation.hpp"
 #include "train/evaluator.hpp"
+#include "train/final_model.hpp"
+#include "train/initial_model.hpp"
 #include "core/fault_injection.hpp"
 #include "train/gradient_buckets.hpp"
 #include "train/lr_schedule.hpp"
@@ -105,12 +107,6 @@ TrainingRun::TrainingRun(const TrainConfig& config, comm::Communicator& comm)
       device_(config.device),
       role_(role_for(config, comm.rank(), comm.size())),
       faults_(config, comm.rank()) {
-  if (config.device == "cuda" && !torch::cuda::is_available())
-    throw ConfigError(
-        "--device cuda: this LibTorch build has no CUDA support or no GPU is visible");
-  if (config.device == "cuda")
-    throw ConfigError(
-        "--device cuda: the flat-buffer exchange is implemented for CPU tensors only");
   comm_.set_timeout(std::chrono::duration<double>(config.timeout_s));
   comm_.set_stall_warning(std::chrono::duration<double>(config.stall_warn_s));
   check_same_as_rank0(config, comm_);
@@ -121,9 +117,7 @@ TrainingRun::TrainingRun(const TrainConfig& config, comm::Communicator& comm)
   prepare_log_dir();
   data_ = data::load_datasets(data_options(config));
   feed_ = make_feed(config, *data_.train);
-  torch::manual_seed(config.seed);
-  model_ = models::make_model(config.model, data_.train->shape(), data_.train->num_classes());
-  model_->to(device_);
+  model_ = make_initial_model(config, *data_.train);
   flat_ = std::make_unique<FlatParameters>(*model_);
   if (role_ == Role::worker) {
     algorithm_ = make_worker_method(config, comm, *workers_);
@@ -165,7 +159,9 @@ TrainingRun::TrainingRun(const TrainConfig& config, comm::Communicator& comm)
 
   checkpointer_ = std::make_unique<Checkpointer>(
       Checkpointer::Setup{config_, comm_, *workers_, role_, traits_.checkpoints, hooks_,
-                          steps_per_epoch_, versions_},
+                          steps_per_epoch_, versions_,
+                          describe_model(config.model, data_.train->shape(),
+                                         data_.train->num_classes())},
       replica(), clock_);
   stop_ = std::make_unique<StopAgreement>(traits_.stop, *workers_);
   if (role_ != Role::worker) return;

@@ -86,6 +86,7 @@ const FlagCase kFlagCases[] = {
     {"--loader-threads 0", "loader_threads", 0},
     {"--bad-images skip", "bad_images", "skip"},
     {"--timeline /tmp/run/trace.json", "timeline", "/tmp/run/trace.json"},
+    {"--init-from /tmp/model.pt", "init_from", "/tmp/model.pt"},
 };
 
 TEST(TrainFlags, EachFlagSetsItsOwnFieldAndNoOther) {

@@ -106,6 +106,7 @@ void expect_same(const TrainConfig& a, const TrainConfig& b) {
   EXPECT_EQ(a.loader_threads, b.loader_threads);
   EXPECT_EQ(a.bad_images, b.bad_images);
   EXPECT_EQ(a.timeline, b.timeline);
+  EXPECT_EQ(a.init_from, b.init_from);
 }
 
 TEST(TrainConfig, JsonRoundTripOfANonDefaultConfig) {
@@ -145,6 +146,15 @@ TEST(TrainConfig, MissingKeysKeepDefaults) {
   expected.model = "mlp";
   expect_same(back, expected);
   expect_same(TrainConfig::from_json(nlohmann::json::object()), TrainConfig{});
+}
+
+// (non_default_config() has --resume, which --init-from excludes.)
+TEST(TrainConfig, InitFromIsValidAloneAndRoundTrips) {
+  TrainConfig c;
+  c.init_from = "runs/x/model.pt";
+  EXPECT_NO_THROW(c.validate());
+  EXPECT_EQ(TrainConfig::from_json(nlohmann::json::parse(c.to_json().dump())).init_from,
+            c.init_from);
 }
 
 TEST(TrainConfig, DefaultsAndBoundaryValuesAreValid) {
@@ -234,6 +244,11 @@ TEST(TrainConfig, EachBadFieldIsAConfigError) {
       {"log_dir empty", [](TrainConfig& c) { c.log_dir.clear(); }},
       {"asgd_rule unknown", [](TrainConfig& c) { c.asgd_rule = "downpour"; }},
       {"asgd_rule empty", [](TrainConfig& c) { c.asgd_rule.clear(); }},
+      {"init_from with resume",
+       [](TrainConfig& c) {
+         c.init_from = "model.pt";
+         c.resume = "runs/x/checkpoint-epoch1.ckpt";
+       }},
   };
   for (const auto& bad : cases) {
     SCOPED_TRACE(bad.name);
