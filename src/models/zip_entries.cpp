@@ -1,10 +1,10 @@
 #include "models/zip_entries.hpp"
 
 #include <fmt/format.h>
-#include <zlib.h>
 
 #include <cstdint>
 
+#include "core/crc32.hpp"
 #include "core/errors.hpp"
 
 namespace distsgd::models {
@@ -42,15 +42,6 @@ class Bytes {
   std::string_view bytes_;
   const std::string& what_;
 };
-
-uint32_t crc_of(std::string_view bytes) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  for (std::size_t at = 0; at < bytes.size(); at += (1u << 30)) {
-    const auto piece = std::min<std::size_t>(1u << 30, bytes.size() - at);
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(bytes.data() + at), static_cast<uInt>(piece));
-  }
-  return static_cast<uint32_t>(crc);
-}
 
 // The end-of-central-directory record: the last 22 bytes, or earlier when the
 // archive has a comment (at most 65535 bytes).
@@ -117,7 +108,7 @@ std::map<std::string, std::string_view> stored_zip_entries(std::string_view byte
                              in.u16(local_at + 26, "name length") +
                              in.u16(local_at + 28, "extra field length");
     const auto content = in.range(data_at, size, "entry data");
-    if (crc_of(content) != crc)
+    if (crc32_of(content) != crc)
       throw DataError(fmt::format("{}: corrupt zip entry {}: its CRC-32 does not match its content",
                                   what, name));
     if (!entries.emplace(name, content).second)

@@ -1,7 +1,6 @@
 #include "train/checkpoint.hpp"
 
 #include <fmt/format.h>
-#include <zlib.h>
 
 #include <cstring>
 #include <filesystem>
@@ -9,6 +8,7 @@
 #include <sstream>
 
 #include "core/atomic_file.hpp"
+#include "core/crc32.hpp"
 #include "core/errors.hpp"
 
 namespace distsgd {
@@ -20,16 +20,6 @@ constexpr uint32_t kVersion = 1;
 template <typename T>
 void append(std::string& out, const T& value) {
   out.append(reinterpret_cast<const char*>(&value), sizeof(T));
-}
-
-uint32_t crc_of(std::string_view bytes) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  // zlib takes lengths as uInt: feed large files in pieces.
-  for (std::size_t at = 0; at < bytes.size(); at += (1u << 30)) {
-    const auto piece = std::min<std::size_t>(1u << 30, bytes.size() - at);
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(bytes.data() + at), static_cast<uInt>(piece));
-  }
-  return static_cast<uint32_t>(crc);
 }
 
 // Reads fields in order from the checkpoint bytes, failing with the file name.
@@ -77,7 +67,7 @@ CheckpointDigest write_checkpoint(const std::string& path, const Checkpoint& che
     append(out, static_cast<uint64_t>(values.size()));
     out.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
   }
-  const uint32_t crc = crc_of(out);
+  const uint32_t crc = crc32_of(out);
   append(out, crc);
   write_file_atomically(path, out);
   return {out.size(), crc};
@@ -127,7 +117,7 @@ Checkpoint read_checkpoint(const std::string& path, CheckpointDigest* digest) {
   if (reader.left() != 0)
     throw DataError(fmt::format("{}: corrupt checkpoint: {} unexpected bytes after the tensors",
                                 path, reader.left()));
-  if (crc_of(body) != stored_crc)
+  if (crc32_of(body) != stored_crc)
     throw DataError(path + ": corrupt checkpoint: CRC-32 does not match its content");
   try {
     checkpoint.meta = nlohmann::json::parse(meta_text);

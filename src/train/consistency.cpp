@@ -1,13 +1,13 @@
 #include "train/consistency.hpp"
 
 #include <fmt/format.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "core/crc32.hpp"
 #include "core/errors.hpp"
 
 namespace distsgd {
@@ -16,12 +16,11 @@ namespace distsgd {
 // version (one node not rebuilt) differ too.
 std::string build_identity() {
   std::ifstream file("/proc/self/exe", std::ios::binary);
-  uLong crc = crc32(0L, Z_NULL, 0);
+  uint32_t crc = 0;
   std::vector<char> chunk(1 << 20);
   while (file) {
     file.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-    crc =
-        crc32(crc, reinterpret_cast<const Bytef*>(chunk.data()), static_cast<uInt>(file.gcount()));
+    crc = crc32_of({chunk.data(), static_cast<std::size_t>(file.gcount())}, crc);
   }
   return fmt::format("distsgd {} (executable CRC-32 {:08x})", DISTSGD_VERSION_STRING, crc);
 }
