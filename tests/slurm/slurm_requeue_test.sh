@@ -13,7 +13,11 @@ set -euo pipefail
 distsgd=$(realpath "$1")
 root=$(cd "$(dirname "$0")/../.." && pwd)
 sbatch_script=$root/examples/slurm/train.sbatch
-fail() { echo "FAIL: $*" >&2; exit 1; }
+fail() {
+  echo "FAIL: $*" >&2
+  [ -f "${work:-}/slurmctld.log" ] && { echo "--- slurmctld's log, last lines" >&2; tail -15 "$work/slurmctld.log" >&2; }
+  exit 1
+}
 
 [ "$(id -u)" -eq 0 ] || { echo "skipped: slurmd must run as root here"; exit 77; }
 command -v slurmctld > /dev/null && command -v slurmd > /dev/null ||
@@ -106,11 +110,18 @@ job=$(submit "$work/run" "$work/run.out")
 wait_for 120 "job $job running" job_running "$job"
 wait_for 120 "job $job's first checkpoint" test -f "$work/run/checkpoint-epoch1.ckpt"
 scancel --batch --signal=TERM "$job"
-# Requeued jobs wait for a BeginTime; let this one start at once.
 wait_for 120 "job $job requeued" grep -q "requeueing job" "$work/run.out"
-wait_for 60 "job $job pending again" job_pending "$job"
-scontrol update JobId="$job" StartTime=now
-wait_for 300 "job $job finished" job_ended "$job"
+# Requeued jobs wait for a BeginTime: once pending, let this one start at once.
+started_again() {
+  grep -q "start 2," "$work/run.out" && return 0
+  job_pending "$job" && scontrol update JobId="$job" StartTime=now
+  return 1
+}
+wait_for 120 "job $job started a second time" started_again
+# The job's own last line, then slurmctld's record of the end.
+ended_twice() { [ "$(grep -c "distsgd ended with status" "$work/run.out")" -ge 2 ]; }
+wait_for 300 "job $job's second start ended" ended_twice
+wait_for 60 "job $job finished" job_ended "$job"
 echo "--- job $job's output"
 cat "$work/run.out"
 echo "---"
