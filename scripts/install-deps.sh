@@ -7,6 +7,7 @@ packages=(
   build-essential cmake
   libtorch-dev libopenblas0-pthread
   libopenmpi-dev openmpi-bin
+  libmpich-dev mpich  # the second MPI: the MPI tests run under both (docs/mpi.md)
   libgtest-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev zlib1g-dev
   dataset-fashion-mnist
   python3-matplotlib

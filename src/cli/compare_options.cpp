@@ -1,7 +1,6 @@
 #include "cli/compare_options.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -12,6 +11,7 @@
 #include "cli/compare_plan.hpp"
 #include "cli/simulate_flags.hpp"
 #include "cli/train_flags.hpp"
+#include "comm/mpi_launcher.hpp"
 #include "core/errors.hpp"
 
 namespace distsgd::cli {
@@ -69,12 +69,13 @@ void check_sim_args(std::vector<std::string> args) {
 }  // namespace
 
 std::string CompareOptions::launcher() const {
-  if (!mpirun.empty()) return mpirun + (hostfile.empty() ? "" : " --hostfile " + hostfile);
+  // The launcher of the MPI this distsgd is linked against: a job started by
+  // another MPI's launcher would be N separate single-rank jobs.
+  const auto mpi = comm::mpi_launcher();
+  const std::string hosts = hostfile.empty() ? "" : " " + mpi.hostfile_flag + " " + hostfile;
+  if (!mpirun.empty()) return mpirun + hosts;
   // One host, possibly more ranks than cores; BLAS threads per rank pinned to 1.
-  std::string command = "mpirun --oversubscribe --bind-to none -x OPENBLAS_NUM_THREADS";
-  if (geteuid() == 0) command += " --allow-run-as-root";
-  if (!hostfile.empty()) command += " --hostfile " + hostfile;
-  return command;
+  return mpi.one_host_command + hosts;
 }
 
 void CompareOptions::validate() const {

@@ -15,7 +15,7 @@ struct CompareOptions {
   std::string out = "runs/compare";
   std::string straggler;  // "RANK:FACTOR": also run every configuration with it
   std::string mpirun;     // the launcher command; empty: the default for this host
-  std::string hostfile;   // passed to mpirun as --hostfile
+  std::string hostfile;   // passed to the launcher (Open MPI: --hostfile, Hydra: -f)
   std::vector<std::string>
       method_flags;  // "asgd=--momentum 0.5 --lr 0.15": extra flags of one method
   std::vector<std::string> train_args;  // any other `distsgd train` flag, for every run

@@ -170,6 +170,8 @@ int main(int argc, char** argv) {
       "Train under mpirun, e.g.  mpirun -np 4 distsgd train --algo gossip-push --model cnn\n"
       "Compare the methods:      distsgd compare --nodes 1,2,4 --epochs 2 --out runs/cmp"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", [] { return distsgd::cli::version_text(); },
+                       "Print distsgd's version, its MPI and LibTorch, and exit");
   distsgd::TrainConfig config;
   auto* train = app.add_subcommand("train", "Train a model with the chosen method on every rank");
   distsgd::cli::add_train_flags(*train, config);
@@ -181,7 +183,12 @@ int main(int argc, char** argv) {
       "virtual time and network); every train flag applies");
   distsgd::cli::add_train_flags(*simulate, sim_config);
   distsgd::cli::add_simulate_flags(*simulate, sim_options);
-  auto* info = app.add_subcommand("info", "Versions of LibTorch and MPI, threads and BLAS");
+  auto* info = app.add_subcommand(
+      "info", "The MPI (flavour, version, launcher), LibTorch, CUDA, threads and BLAS of this build");
+  bool launcher_only = false;
+  info->add_flag("--launcher", launcher_only,
+                 "Print only the command that starts ranks of this build on this host (its MPI's "
+                 "launcher and flags; the one distsgd compare uses), ready for -np N");
 
   distsgd::cli::CompareOptions compare_options;
   auto* compare =
@@ -236,7 +243,7 @@ int main(int argc, char** argv) {
     const int code = app.exit(error);
     return code == 0 ? 0 : 2;
   }
-  if (info->parsed()) return distsgd::cli::print_info();
+  if (info->parsed()) return distsgd::cli::print_info(launcher_only);
   if (export_command->parsed())
     return reporting_errors([&] { return distsgd::cli::run_export(export_options); });
   if (calibrate->parsed()) return distsgd::cli::run_calibrate(calibrate_options, &argc, &argv);

@@ -23,7 +23,36 @@ import threading
 import time
 
 HARD_LIMIT_S = 150  # a job still running after this is a hang: the case fails
-MPIRUN = ["mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none"]
+
+
+class Mpi:
+    """What the matrix needs to know of the MPI the job runs on: how to launch
+    it, how its ranks are found, and what its launcher does at a fault (measured:
+    docs/mpi.md)."""
+
+    def __init__(self, flavour, mpiexec):
+        self.flavour = flavour
+        if flavour == "openmpi":
+            self.launch = [mpiexec or "mpirun", "--allow-run-as-root", "--oversubscribe",
+                           "--bind-to", "none"]
+            self.rank_variable = "OMPI_COMM_WORLD_RANK"
+            self.keep_going = ["--enable-recovery"]
+        elif flavour == "mpich":
+            # Hydra: no binding and oversubscription by default, root allowed.
+            self.launch = [mpiexec or "mpiexec.mpich"]
+            self.rank_variable = "PMI_RANK"
+            self.keep_going = ["-disable-auto-cleanup"]
+        else:
+            raise ValueError(f"unknown MPI flavour {flavour}")
+
+    def killed_rank_pattern(self, rank):
+        """The launcher's line naming rank `rank` as killed by SIGKILL."""
+        if self.flavour == "openmpi":
+            return rf"rank {rank} .*exited on signal 9"
+        return rf"RANK {rank} PID \d+ RUNNING AT .*\n.*KILLED BY SIGNAL: 9"
+
+
+MPI = Mpi("openmpi", None)  # set from the command line in main()
 
 
 class Job:
@@ -34,7 +63,7 @@ class Job:
         self.lines = []  # (time, text)
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1",
                    OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-        self.command = MPIRUN + list(mpirun_flags) + ["-np", str(np)] + argv
+        self.command = MPI.launch + list(mpirun_flags) + ["-np", str(np)] + argv
         self.started = time.monotonic()
         self.proc = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      env=env, text=True, start_new_session=True)
@@ -58,13 +87,13 @@ class Job:
                         cmdline = f.read().split(b"\0")
                     if b"train" not in cmdline or self.log_dir.encode() not in cmdline:
                         continue
-                    if os.path.basename(cmdline[0]) == b"mpirun":
+                    if os.path.basename(cmdline[0]).startswith((b"mpirun", b"mpiexec")):
                         continue
                     with open(f"/proc/{pid}/environ", "rb") as f:
                         environ = f.read().split(b"\0")
                 except OSError:
                     continue
-                if f"OMPI_COMM_WORLD_RANK={rank}".encode() in environ:
+                if f"{MPI.rank_variable}={rank}".encode() in environ:
                     return int(pid)
             time.sleep(0.1)
         raise RuntimeError(f"rank {rank} of the job did not appear within {timeout} s")
@@ -186,7 +215,7 @@ def kill_worker_sync(args, work, checks):
     out = job.output()
     checks.expect(code not in (0, None), f"exit status {code}, expected non-zero")
     checks.expect(job.ended - fault <= 30, f"took {job.ended - fault:.1f} s to end (bound 30 s)")
-    checks.expect(re.search(r"rank 1 .*exited on signal 9", out), "no message naming rank 1 as killed")
+    checks.expect(re.search(MPI.killed_rank_pattern(1), out), "no message naming rank 1 as killed")
     checks.expect("last checkpoint: " + log + "/checkpoint-epoch" in out,
                   "no message naming the last checkpoint")
     return {"code": code, "fault": fault, "job": job,
@@ -207,7 +236,7 @@ def kill_rank_async(algo, rank, what):
         out = job.output()
         checks.expect(code not in (0, None), f"exit status {code}, expected non-zero")
         checks.expect(job.ended - fault <= 30, f"took {job.ended - fault:.1f} s to end (bound 30 s)")
-        checks.expect(re.search(rf"rank {rank} .*exited on signal 9", out),
+        checks.expect(re.search(MPI.killed_rank_pattern(rank), out),
                       f"no message naming rank {rank} as killed")
         return {"code": code, "fault": fault, "job": job,
                 "detect": job.first_line_after(fault, r"exited on signal|stop requested"),
@@ -225,7 +254,7 @@ def kill_worker_recovery(algo, survives):
         if survives:
             extra.append("--survive-worker-loss")
         np = 4 if survives else 3
-        job = Job(train_argv(args, log, algo, *extra), log, np, mpirun_flags=["--enable-recovery"])
+        job = Job(train_argv(args, log, algo, *extra), log, np, mpirun_flags=MPI.keep_going)
         fault = start_training(job, checks, settle_s=2)
         job.signal_rank(1, signal.SIGKILL)
         code = job.wait()
@@ -504,7 +533,12 @@ def main():
     parser.add_argument("--stop-s", type=float, default=30.0, help="length of the SIGSTOP pause")
     parser.add_argument("--table", action="store_true", help="print a Markdown table at the end")
     parser.add_argument("--json", help="write the results here")
+    parser.add_argument("--mpi", choices=["openmpi", "mpich"], default="openmpi",
+                        help="the MPI the distsgd executable is linked against")
+    parser.add_argument("--mpiexec", help="that MPI's launcher (default: mpirun / mpiexec.mpich)")
     args = parser.parse_args()
+    global MPI
+    MPI = Mpi(args.mpi, args.mpiexec)
     if args.list:
         for case in CASES:
             print(case.name)

@@ -67,7 +67,7 @@ TEST(BadInput, RanksStartedWithDifferentFlags) {
   const auto log = make_temp_dir("mismatch");
   const std::string common = " train --model mlp --max-steps 20 --quiet --log-dir " + log;
   const auto run = run_bad(
-      1, common + " --lr 0.05 : -np 1 " + std::string(DISTSGD_BINARY) + common + " --lr 0.1");
+      1, common + " --lr 0.05 : -np 1 " + distsgd_binary() + common + " --lr 0.1");
   expect_clear_failure(run, 2, "rank 1 was started with --lr 0.1, rank 0 with --lr 0.05");
 }
 

@@ -208,9 +208,8 @@ TEST(AsyncCheckpoints, SigtermWritesAStepCheckpointThatResumes) {
   const std::string args = kMlp + "--momentum 0.5 --algo asgd --epochs 50 ";
   const auto dir = make_temp_dir("asgd-sigterm");
   // mpirun forwards SIGTERM to every rank, as a scheduler's preemption does.
-  const auto run = run_shell("sh -c 'OPENBLAS_NUM_THREADS=1 " + std::string(MPIEXEC) +
-                                 " --allow-run-as-root --oversubscribe --bind-to none -np 3 " +
-                                 DISTSGD_BINARY + " " + args + "--quiet --log-dir " + dir +
+  const auto run = run_shell("sh -c 'OPENBLAS_NUM_THREADS=1 " + mpi_launcher() + " -np 3 " +
+                                 distsgd_binary() + " " + args + "--quiet --log-dir " + dir +
                                  " 2>&1 & pid=$!; sleep 6; kill -TERM $pid; wait $pid'",
                              120);
   nlohmann::json summary = nlohmann::json::object();

@@ -47,7 +47,7 @@ TEST(Compare, TwoMethodsTwoNodeCountsWriteMatchingResultsAndFigures) {
       fmt::format("env OPENBLAS_NUM_THREADS=1 {} compare --nodes 1,2 --algos allreduce,gossip-pull "
                   "--model mlp --epochs 1 --max-steps 60 --eval-every 20 --eval-samples 500 "
                   "--target-accuracy 0.5 --out {}",
-                  DISTSGD_BINARY, out),
+                  distsgd_binary(), out),
       600);
   // gossip-pull cannot run on 1 rank: skipped, recorded, and the rest runs.
   ASSERT_EQ(run.exit_code, 0) << run.output;
@@ -100,7 +100,7 @@ TEST(Compare, TwoMethodsTwoNodeCountsWriteMatchingResultsAndFigures) {
   const auto before = read_file(out + "/results.csv");
   std::filesystem::remove(out + "/results.csv");
   std::filesystem::remove(out + "/throughput_vs_nodes.png");
-  const auto again = run_shell(fmt::format("{} report {}", DISTSGD_BINARY, out), 120);
+  const auto again = run_shell(fmt::format("{} report {}", distsgd_binary(), out), 120);
   ASSERT_EQ(again.exit_code, 0) << again.output;
   EXPECT_EQ(read_file(out + "/results.csv"), before);
   expect_png(out + "/throughput_vs_nodes.png");
@@ -110,7 +110,7 @@ TEST(Compare, BadInputIsRefusedBeforeAnythingRuns) {
   const auto out = make_temp_dir("compare-bad");
   auto expect_refused = [&](const std::string& args, const std::string& message) {
     const auto run =
-        run_shell(fmt::format("{} compare {} --out {}", DISTSGD_BINARY, args, out), 60);
+        run_shell(fmt::format("{} compare {} --out {}", distsgd_binary(), args, out), 60);
     EXPECT_EQ(run.exit_code, 2) << run.output;
     EXPECT_NE(run.output.find(message), std::string::npos) << "expected '" << message << "' in:\n"
                                                            << run.output;
@@ -123,7 +123,7 @@ TEST(Compare, BadInputIsRefusedBeforeAnythingRuns) {
   const auto blocked = make_temp_dir("compare-ro") + "/file";
   std::ofstream(blocked) << "not a directory";
   const auto run = run_shell(
-      fmt::format("{} compare --algos allreduce --nodes 2 --out {}/sub", DISTSGD_BINARY, blocked),
+      fmt::format("{} compare --algos allreduce --nodes 2 --out {}/sub", distsgd_binary(), blocked),
       60);
   EXPECT_EQ(run.exit_code, 2) << run.output;
   EXPECT_NE(run.output.find("cannot be written"), std::string::npos) << run.output;

@@ -6,6 +6,7 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -26,12 +27,31 @@ CommandResult run_shell(const std::string& command, double limit_s) {
   return result;
 }
 
+const std::string& distsgd_binary() {
+  static const std::string binary = [] {
+    const char* value = std::getenv("DISTSGD_TEST_BINARY");
+    return std::string(value && *value ? value : DISTSGD_BINARY);
+  }();
+  return binary;
+}
+
+const std::string& mpi_launcher() {
+  static const std::string launcher = [] {
+    const auto asked = run_shell(distsgd_binary() + " info --launcher", 60);
+    std::string command = asked.output.substr(0, asked.output.find('\n'));
+    if (asked.exit_code != 0 || command.empty())
+      throw std::runtime_error(distsgd_binary() + " info --launcher failed: " + asked.output);
+    return command;
+  }();
+  return launcher;
+}
+
 CommandResult run_distsgd(int ranks, const std::string& args, double limit_s) {
   const std::string env = "OPENBLAS_NUM_THREADS=1";
-  if (ranks == 0) return run_shell(fmt::format("env {} {} {}", env, DISTSGD_BINARY, args), limit_s);
-  return run_shell(fmt::format("env {} {} --allow-run-as-root --oversubscribe --bind-to none -np {} {} {}",
-                               env, MPIEXEC, ranks, DISTSGD_BINARY, args),
-                   limit_s);
+  if (ranks == 0) return run_shell(fmt::format("env {} {} {}", env, distsgd_binary(), args), limit_s);
+  return run_shell(
+      fmt::format("env {} {} -np {} {} {}", env, mpi_launcher(), ranks, distsgd_binary(), args),
+      limit_s);
 }
 
 nlohmann::json read_json(const std::string& path) {

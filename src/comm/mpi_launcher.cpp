@@ -1,0 +1,47 @@
+// mpi_launcher(): read off the <mpi.h> this file is compiled against.
+#include "comm/mpi_launcher.hpp"
+
+#include <mpi.h>
+#include <unistd.h>
+
+// Set by cmake/mpi_flavours.cmake to the launcher found beside this MPI.
+#ifndef DISTSGD_MPIEXEC
+#define DISTSGD_MPIEXEC "mpiexec"
+#endif
+
+namespace distsgd::comm {
+
+MpiLauncher mpi_launcher() {
+  MpiLauncher launcher;
+  launcher.mpiexec = DISTSGD_MPIEXEC;
+  launcher.one_host_command = launcher.mpiexec;
+#if defined(OMPI_MAJOR_VERSION)
+  launcher.flavour = "Open MPI";
+  // Open MPI refuses more ranks than cores, binds each rank to a core by
+  // default (all ranks of an oversubscribed host then share few cores) and
+  // passes no environment variable it is not told to.
+  launcher.one_host_command += " --oversubscribe --bind-to none -x OPENBLAS_NUM_THREADS";
+  if (geteuid() == 0) launcher.one_host_command += " --allow-run-as-root";
+  launcher.keep_going_flag = "--enable-recovery";
+  launcher.hostfile_flag = "--hostfile";
+#elif defined(I_MPI_VERSION)
+  launcher.flavour = "Intel MPI";
+  launcher.keep_going_flag = "-disable-auto-cleanup";
+  launcher.hostfile_flag = "-f";
+#elif defined(MVAPICH2_VERSION) || defined(MVAPICH_VERSION)
+  launcher.flavour = "MVAPICH";
+  launcher.keep_going_flag = "-disable-auto-cleanup";
+  launcher.hostfile_flag = "-f";
+#elif defined(MPICH_VERSION)
+  // Hydra: no binding, oversubscription allowed and the whole environment
+  // passed to every rank, by default.
+  launcher.flavour = "MPICH";
+  launcher.keep_going_flag = "-disable-auto-cleanup";
+  launcher.hostfile_flag = "-f";
+#else
+  launcher.flavour = "MPI";
+#endif
+  return launcher;
+}
+
+}  // namespace distsgd::comm
