@@ -32,7 +32,7 @@ int print_info(bool launcher_only) {
   fmt::print("MPI       {}: {}\n", mpi.flavour, mpi_text);
   fmt::print("launcher  {}{}\n", mpi.mpiexec,
              mpi.keep_going_flag.empty()
-                 ? std::string()
+                 ? std::string(" (a lost rank ends the job: --survive-worker-loss is refused)")
                  : fmt::format(" ({} keeps the other ranks going when one is lost)",
                                mpi.keep_going_flag));
   fmt::print("compiler  {}\n", versions.at("compiler").get<std::string>());

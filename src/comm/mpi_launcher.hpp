@@ -19,9 +19,10 @@ struct MpiLauncher {
   // and --allow-run-as-root when run as root; MPICH's Hydra does all of that
   // by default).
   std::string one_host_command;
-  // The launcher flag that keeps the other ranks running when one dies
-  // (--survive-worker-loss): Open MPI's --enable-recovery, MPICH's
-  // -disable-auto-cleanup; empty where this MPI has none that distsgd knows.
+  // The launcher flag that keeps the other ranks running when one dies, which
+  // --survive-worker-loss needs: Open MPI's --enable-recovery. Empty where
+  // this MPI has none that works (MPICH: measured, docs/mpi.md) or none that
+  // has been measured; distsgd then refuses --survive-worker-loss.
   std::string keep_going_flag;
   // The flag that names a file of hosts: Open MPI's --hostfile, Hydra's -f.
   std::string hostfile_flag = "-hostfile";
