@@ -48,10 +48,25 @@ target_compile_features(distsgd_package INTERFACE cxx_std_17)
 target_link_libraries(distsgd_package INTERFACE
   $<INSTALL_INTERFACE:MPI::MPI_C;Threads::Threads;fmt::fmt;ZLIB::ZLIB;nlohmann_json::nlohmann_json;${distsgd_image_libs}>)
 
-# The MPI the library was built with, by its real path (/usr/bin/mpicc is a
-# Debian alternative that may name another MPI later): distsgdConfig.cmake
-# finds MPI through it and refuses another one.
-file(REAL_PATH "${MPI_C_COMPILER}" DISTSGD_MPI_C_COMPILER)
+# The MPI the library was built with, by the wrapper's own name: Debian's
+# /usr/bin/mpicc is an alternative (/etc/alternatives/mpi) that may name
+# another MPI later, so the links are followed to /usr/bin/mpicc.openmpi (or
+# .mpich), but not further (Open MPI's opal_wrapper acts by the name it is
+# called by). distsgdConfig.cmake finds MPI through it and refuses another one.
+set(DISTSGD_MPI_C_COMPILER "${MPI_C_COMPILER}")
+while(IS_SYMLINK "${DISTSGD_MPI_C_COMPILER}")
+  file(READ_SYMLINK "${DISTSGD_MPI_C_COMPILER}" distsgd_link)
+  if(NOT IS_ABSOLUTE "${distsgd_link}")
+    get_filename_component(distsgd_dir "${DISTSGD_MPI_C_COMPILER}" DIRECTORY)
+    set(distsgd_link "${distsgd_dir}/${distsgd_link}")
+  endif()
+  get_filename_component(distsgd_name "${distsgd_link}" NAME)
+  if(NOT distsgd_name MATCHES "mpi")
+    break()
+  endif()
+  set(DISTSGD_MPI_C_COMPILER "${distsgd_link}")
+endwhile()
+message(STATUS "distsgd: the installed package finds MPI through ${DISTSGD_MPI_C_COMPILER}")
 set(DISTSGD_MPI_C_LIBRARIES "${MPI_C_LIBRARIES}")
 
 set(distsgd_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/distsgd)

@@ -68,7 +68,7 @@ TORCH_MODULE(TinyCnn);
 struct Options {
   distsgd::TrainConfig config;
   double min_accuracy = 0.9;
-  double noise = 1.0;
+  double noise = 1.5;
 };
 
 // --algo NAME --epochs N --batch-size N --lr X --log-dir DIR --seed N
