@@ -7,7 +7,8 @@
 //
 // Prints the summary's figures on rank 0 and exits 3 when the final test
 // accuracy is below --min-accuracy (default 0.9), 2 for bad flags or
-// settings, 1 for a failure while training.
+// settings, 1 for a failure while training, 143 (130) when SIGTERM (SIGINT)
+// stopped it: continue with --resume auto.
 #include <distsgd/distsgd.hpp>
 #include <torch/torch.h>
 
@@ -72,8 +73,8 @@ struct Options {
 };
 
 // --algo NAME --epochs N --batch-size N --lr X --log-dir DIR --seed N
-// --min-accuracy X --noise X: the train flags this example exposes (every
-// other setting keeps TrainConfig's default).
+// --resume PATH|auto --min-accuracy X --noise X: the train flags this
+// example exposes (every other setting keeps TrainConfig's default).
 Options parse(int argc, char** argv) {
   Options options;
   auto& config = options.config;
@@ -91,6 +92,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--lr") config.lr = std::stod(value);
     else if (flag == "--log-dir") config.log_dir = value;
     else if (flag == "--seed") config.seed = std::stoull(value);
+    else if (flag == "--resume") config.resume = value;
     else if (flag == "--min-accuracy") options.min_accuracy = std::stod(value);
     else if (flag == "--noise") options.noise = std::stod(value);
     else throw distsgd::ConfigError("unknown flag " + flag);
@@ -114,6 +116,16 @@ int main(int argc, char** argv) {
 
     const distsgd::Summary summary = session.train(options.config, problem);
     if (!summary.worker) return 0;  // a parameter server: the workers report
+    if (!summary.stopped_by_signal.empty()) {
+      // SIGTERM/SIGINT (a preempted job): not finished; the status of a
+      // process ended by that signal, as `distsgd train` exits.
+      if (session.rank() == 0)
+        std::fprintf(stderr, "custom_model: stopped by %s%s%s\n",
+                     summary.stopped_by_signal.c_str(),
+                     summary.checkpoint.empty() ? "" : "; continue with --resume ",
+                     summary.checkpoint.c_str());
+      return 128 + (summary.stopped_by_signal == "SIGINT" ? 2 : 15);
+    }
     if (session.rank() == 0)
       std::printf(
           "custom_model: %s on %d rank(s): test accuracy %.4f after %.3g epoch(s), %lld steps, "
