@@ -46,7 +46,7 @@ namespace {
 // header says what it does.
 class TrainingRun {
  public:
-  TrainingRun(const TrainConfig& config, comm::Communicator& comm);
+  TrainingRun(const TrainConfig& config, comm::Communicator& comm, const RunInputs& inputs);
   TrainResult run();
 
  private:
@@ -101,7 +101,8 @@ class TrainingRun {
   std::unique_ptr<TrainStep> step_;       // workers
 };
 
-TrainingRun::TrainingRun(const TrainConfig& config, comm::Communicator& comm)
+TrainingRun::TrainingRun(const TrainConfig& config, comm::Communicator& comm,
+                         const RunInputs& inputs)
     : config_(config),
       comm_(comm),
       device_(config.device),
@@ -115,9 +116,9 @@ TrainingRun::TrainingRun(const TrainConfig& config, comm::Communicator& comm)
   workers_.emplace(comm_.split(role_ == Role::worker ? 0 : 1, comm_.rank(), "workers"));
   solo_.emplace(comm_.split(comm_.rank(), 0, "own rank"));
   prepare_log_dir();
-  data_ = data::load_datasets(data_options(config));
+  data_ = inputs.datasets ? inputs.datasets() : data::load_datasets(data_options(config));
   feed_ = make_feed(config, *data_.train);
-  model_ = make_initial_model(config, *data_.train);
+  model_ = make_initial_model(config, *data_.train, inputs.model);
   flat_ = std::make_unique<FlatParameters>(*model_);
   if (role_ == Role::worker) {
     algorithm_ = make_worker_method(config, comm, *workers_);
@@ -383,8 +384,12 @@ std::optional<std::pair<std::string, int64_t>> TrainingRun::checkpoint_after_sto
 }  // namespace
 
 TrainResult train(const TrainConfig& config, comm::Communicator& comm) {
+  return train(config, comm, RunInputs{});
+}
+
+TrainResult train(const TrainConfig& config, comm::Communicator& comm, const RunInputs& inputs) {
   config.validate();
-  TrainingRun run(config, comm);
+  TrainingRun run(config, comm, inputs);
   TimelineSession timeline(config, comm);  // --timeline: recorded from here, written at the end
   auto result = run.run();
   timeline.finish(result.lost_ranks);

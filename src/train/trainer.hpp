@@ -11,6 +11,7 @@
 
 #include "comm/communicator.hpp"
 #include "core/config.hpp"
+#include "train/run_inputs.hpp"
 
 namespace distsgd {
 
@@ -24,5 +25,7 @@ struct TrainResult {
 // Writes metrics.rank<R>.jsonl, checkpoints and (rank 0) summary.json and
 // final.ckpt into config.log_dir.
 TrainResult train(const TrainConfig& config, comm::Communicator& comm);
+// The same with the model and/or the data sets of `inputs` (run_inputs.hpp).
+TrainResult train(const TrainConfig& config, comm::Communicator& comm, const RunInputs& inputs);
 
 }  // namespace distsgd
