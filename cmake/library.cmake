@@ -18,12 +18,11 @@ distsgd_module(distsgd_library library TORCH distsgd_train)
 # One archive, libdistsgd.a, of the objects of these module libraries: a
 # program links one file in one order, and the package needs no targets for
 # the internal modules (whose include directories point into the source tree).
-# The MPI transport's objects (src/comm/mpi_*.cpp) are in distsgd_comm here;
-# a build that puts them in an object library of their own appends it to this
-# list.
+# The MPI transport's objects (src/comm/mpi_*.cpp) are those of the build's
+# primary MPI (cmake/mpi_flavours.cmake), the one the package finds below.
 set(DISTSGD_LIBRARY_OBJECT_TARGETS
-    distsgd_core distsgd_methods distsgd_sim distsgd_comm distsgd_algorithms distsgd_metrics
-    distsgd_data distsgd_models distsgd_train distsgd_library)
+    distsgd_core distsgd_methods distsgd_sim distsgd_comm distsgd_mpi_${DISTSGD_PRIMARY_MPI}
+    distsgd_algorithms distsgd_metrics distsgd_data distsgd_models distsgd_train distsgd_library)
 set(distsgd_library_objects)
 foreach(target IN LISTS DISTSGD_LIBRARY_OBJECT_TARGETS)
   list(APPEND distsgd_library_objects $<TARGET_OBJECTS:${target}>)
@@ -89,6 +88,7 @@ if(library_test_srcs)
   target_precompile_headers(test_library REUSE_FROM torch_pch)
   target_include_directories(test_library PRIVATE ${CMAKE_SOURCE_DIR}/tests)
   target_link_libraries(test_library PRIVATE distsgd_library GTest::gtest_main)
+  distsgd_link_mpi(test_library)
   gtest_discover_tests(test_library DISCOVERY_TIMEOUT 60
                        PROPERTIES ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
 endif()

@@ -67,7 +67,8 @@ file(GLOB distsgd_mpi_sources CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/comm/mpi
 
 function(distsgd_add_mpi flavour mpi_target mpiexec suffix)
   add_library(distsgd_mpi_${flavour} OBJECT ${distsgd_mpi_sources})
-  target_include_directories(distsgd_mpi_${flavour} PUBLIC ${CMAKE_SOURCE_DIR}/src)
+  target_include_directories(distsgd_mpi_${flavour} PUBLIC ${CMAKE_SOURCE_DIR}/src
+                                                           ${CMAKE_SOURCE_DIR}/include)
   target_compile_definitions(distsgd_mpi_${flavour} PRIVATE DISTSGD_MPIEXEC="${mpiexec}")
   # PUBLIC: a target that links the objects also links this MPI.
   target_link_libraries(distsgd_mpi_${flavour} PUBLIC distsgd_comm ${mpi_target} Threads::Threads)

@@ -44,6 +44,9 @@ cmake --build "$work/example-build" > "$work/build-example.log" 2>&1 ||
 echo "library test: built $work/example-build/custom_model against $prefix"
 
 export OPENBLAS_NUM_THREADS=1
+# The launcher of the MPI the package was built with, as distsgd itself uses it
+# (`distsgd info --launcher`: Open MPI's mpirun with its one-host flags).
+read -r -a mpi_launcher < <("$build/distsgd" info --launcher)
 failed=0
 # Every method (about 2 s a run); parameter-server methods (asgd, easgd) need
 # a rank more: the last one serves. DISTSGD_LIBRARY_TEST_RUNS="ALGO:NP ...":
@@ -52,7 +55,7 @@ runs="allreduce:2 asgd:3 easgd:3 gossip-pull:2 gossip-push:2 local-sgd:2 gossip-
 for run in ${DISTSGD_LIBRARY_TEST_RUNS:-$runs}; do
   algo=${run%%:*} np=${run##*:}
   log=$work/$algo.log
-  if ! timeout 300 mpirun --allow-run-as-root --oversubscribe --bind-to none -np "$np" \
+  if ! timeout 300 "${mpi_launcher[@]}" -np "$np" \
       "$work/example-build/custom_model" --algo "$algo" --log-dir "$work/runs/$algo" \
       --min-accuracy 0.9 > "$log" 2>&1; then
     echo "library test: $algo on $np ranks failed:" >&2; cat "$log" >&2; failed=1; continue
