@@ -62,12 +62,7 @@ int run_train(distsgd::TrainConfig config, int* argc, char*** argv) {
   auto world = environment.world();
   distsgd::install_stop_handlers(world.rank());
   try {
-    if (config.survive_worker_loss && distsgd::comm::mpi_launcher().keep_going_flag.empty())
-      throw distsgd::ConfigError(fmt::format(
-          "--survive-worker-loss needs an MPI whose launcher keeps the other ranks running when "
-          "one is lost (Open MPI's mpirun --enable-recovery); with {} a lost rank ends the whole "
-          "job (docs/mpi.md)",
-          distsgd::comm::mpi_launcher().flavour));
+    if (config.survive_worker_loss) distsgd::comm::require_survivable_launcher();
     if (config.resume == "auto") resolve_auto_resume(config, world.rank());
     torch::set_num_threads(config.threads);
     const auto result = distsgd::train(config, world);

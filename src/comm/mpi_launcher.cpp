@@ -1,8 +1,11 @@
 // mpi_launcher(): read off the <mpi.h> this file is compiled against.
 #include "comm/mpi_launcher.hpp"
 
+#include <fmt/format.h>
 #include <mpi.h>
 #include <unistd.h>
+
+#include "core/errors.hpp"
 
 // Set by cmake/mpi_flavours.cmake to the launcher found beside this MPI.
 #ifndef DISTSGD_MPIEXEC
@@ -43,6 +46,16 @@ MpiLauncher mpi_launcher() {
   launcher.flavour = "MPI";
 #endif
   return launcher;
+}
+
+void require_survivable_launcher() {
+  const auto launcher = mpi_launcher();
+  if (!launcher.keep_going_flag.empty()) return;
+  throw ConfigError(fmt::format(
+      "--survive-worker-loss needs an MPI whose launcher keeps the other ranks running when one "
+      "is lost (Open MPI's mpirun --enable-recovery); with {} a lost rank ends the whole job "
+      "(docs/mpi.md)",
+      launcher.flavour));
 }
 
 }  // namespace distsgd::comm

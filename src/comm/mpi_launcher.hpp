@@ -30,4 +30,10 @@ struct MpiLauncher {
 
 MpiLauncher mpi_launcher();
 
+// Throws ConfigError when this MPI's launcher cannot keep the other ranks
+// running after one is lost (keep_going_flag empty), which
+// --survive-worker-loss needs; the message names the MPI and the flag that
+// would do it. Called by `distsgd train` and the library's Session::train.
+void require_survivable_launcher();
+
 }  // namespace distsgd::comm

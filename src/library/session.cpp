@@ -6,6 +6,7 @@
 #include <atomic>
 
 #include "comm/communicator.hpp"
+#include "comm/mpi_launcher.hpp"
 #include "core/errors.hpp"
 #include "core/stop_signal.hpp"
 #include "distsgd/distsgd.hpp"
@@ -51,6 +52,7 @@ Summary Session::train(const TrainConfig& config, const Problem& problem) {
   run.model = problem.model_name;
   run.dataset = problem.dataset_name;
   run.validate();  // before set_num_threads takes config.threads
+  if (run.survive_worker_loss) comm::require_survivable_launcher();
   // --resume auto, as the CLI resolves it: the newest good checkpoint, or afresh.
   if (run.resume == "auto") run.resume = newest_good_checkpoint_in(run.log_dir).value_or("");
   torch::set_num_threads(run.threads);
