@@ -22,8 +22,9 @@ int print_info(bool launcher_only) {
   const auto versions =
       runtime_versions(models::libtorch_version(), comm::Environment::library_version());
   fmt::print("distsgd   {}\n", versions.at("distsgd").get<std::string>());
-  fmt::print("LibTorch  {} (CUDA available: {})\n", versions.at("libtorch").get<std::string>(),
-             torch::cuda::is_available() ? "yes" : "no");
+  fmt::print("LibTorch  {} (CUDA available: {}; GPUs visible: {})\n",
+             versions.at("libtorch").get<std::string>(),
+             torch::cuda::is_available() ? "yes" : "no", torch::cuda::device_count());
   const auto mpi = comm::mpi_launcher();
   // MPICH's text runs over several lines: indent them under the first.
   std::string mpi_text = versions.at("mpi").get<std::string>();

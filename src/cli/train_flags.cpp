@@ -202,7 +202,11 @@ void add_train_flags(CLI::App& app, TrainConfig& c) {
   app.add_option("--threads", c.threads, "LibTorch threads per rank")
       ->capture_default_str()
       ->group("Execution");
-  app.add_option("--device", c.device, "cpu | cuda")->capture_default_str()->group("Execution");
+  app.add_option("--device", c.device,
+                 "cpu | cuda (one GPU per rank, by local rank) | cuda:K | auto (cuda when a GPU "
+                 "is visible); a GPU is refused until the exchange supports one")
+      ->capture_default_str()
+      ->group("Execution");
   app.add_option(
          "--straggler", c.straggler,
          "RANK:FACTOR: that rank computes FACTOR times slower (it sleeps (FACTOR-1) times its "

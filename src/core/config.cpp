@@ -6,6 +6,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "core/device_choice.hpp"
 #include "core/errors.hpp"
 
 namespace distsgd {
@@ -172,7 +173,7 @@ void TrainConfig::validate() const {
   require(!stop_after_epoch || (*stop_after_epoch >= 1 && *stop_after_epoch <= epochs),
           "--stop-after-epoch must be between 1 and --epochs");
   require(threads >= 1, fmt::format("--threads must be at least 1 (got {})", threads));
-  require(device == "cpu" || device == "cuda", "--device must be cpu or cuda (got " + device + ")");
+  parse_device(device);  // throws, naming the value, on one that is not a device
   require(std::isfinite(timeout_s) && timeout_s > 0, "--timeout-s must be a finite number > 0");
   require(std::isfinite(stall_warn_s) && stall_warn_s >= 0,
           "--stall-warn-s must be a finite number >= 0 (0: no warnings)");

@@ -6,6 +6,8 @@
 // the model instead of config.model, after the same seeding. Throws
 // ConfigError for a device this build cannot train on, DataError for a state
 // dict that does not fit.
+#include <torch/types.h>
+
 #include <memory>
 
 #include "core/config.hpp"
@@ -14,6 +16,11 @@
 #include "train/run_inputs.hpp"
 
 namespace distsgd {
+
+// The device this rank trains on: --device resolved (core/device_choice.hpp)
+// against the GPUs LibTorch sees and the launcher's local rank. ConfigError
+// for a GPU: the methods exchange CPU buffers only, so far.
+torch::Device training_device(const TrainConfig& config);
 
 std::shared_ptr<models::Model> make_initial_model(const TrainConfig& config,
                                                   const data::Dataset& train,

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "comm/in_process.hpp"
+#include "core/device_choice.hpp"
 #include "core/atomic_file.hpp"
 #include "core/errors.hpp"
 #include "data/dataset.hpp"
@@ -170,7 +171,7 @@ nlohmann::json run_simulation(const TrainConfig& config, const SimulateOptions& 
            {config.stop_after_epoch.has_value(), "--stop-after-epoch"},
            {config.survive_worker_loss, "--survive-worker-loss"},
            {config.nan_policy != "stop", "--nan-policy skip"},
-           {config.device != "cpu", "--device cuda"}})
+           {parse_device(config.device).kind == DeviceRequest::Kind::cuda, "--device cuda"}})
     if (set)
       throw ConfigError(fmt::format("{}: not modelled by the simulator (docs/simulator.md)", flag));
   sim::SimSettings settings;

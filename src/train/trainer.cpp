@@ -105,7 +105,7 @@ TrainingRun::TrainingRun(const TrainConfig& config, comm::Communicator& comm,
                          const RunInputs& inputs)
     : config_(config),
       comm_(comm),
-      device_(config.device),
+      device_(training_device(config)),
       role_(role_for(config, comm.rank(), comm.size())),
       faults_(config, comm.rank()) {
   comm_.set_timeout(std::chrono::duration<double>(config.timeout_s));

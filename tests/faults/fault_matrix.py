@@ -236,7 +236,7 @@ def kill_worker_sync(args, work, checks):
                       "no message naming the last checkpoint")
         outcome = "job ends; mpirun names the lost rank, every rank names the last checkpoint"
     else:
-        # Hydra sends SIGKILL at once: nobody speaks, the checkpoint on disk
+        # Hydra ends the others at once: nobody speaks, the checkpoint on disk
         # is what `--resume auto` starts from.
         checks.expect(os.path.exists(checkpoint), f"{checkpoint} missing after the fault")
         outcome = ("job ends at once (Hydra kills every rank, naming the pid); the last "

@@ -93,6 +93,9 @@ const BadFlags kBadFlags[] = {
     {"ZeroEpochs", 0, "train --epochs 0", 2, "--epochs"},
     {"MomentumAboveOne", 2, "train --momentum 1.5", 2, "--momentum"},
     {"BatchLargerThanTheShard", 2, "train --batch-size 40000", 2, "--batch-size 40000"},
+    // Devices: the build has no usable GPU (CI and this machine have none).
+    {"UnknownDevice", 2, "train --device tpu", 2, "--device must be cpu, cuda, cuda:K"},
+    {"CudaWithoutAGpu", 2, "train --device cuda", 2, "--device cuda: no GPU is usable"},
     // Fault injection and handling.
     {"UnknownNanPolicy", 0, "train --nan-policy ignore", 2, "--nan-policy"},
     {"NegativeStallWarning", 0, "train --stall-warn-s -1", 2, "--stall-warn-s"},
