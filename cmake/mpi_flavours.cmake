@@ -15,7 +15,7 @@
 # Defines: DISTSGD_MPI_FLAVOURS (openmpi, mpich or other: the primary first),
 # and for each flavour F: DISTSGD_MPIEXEC_<F> (its launcher),
 # DISTSGD_MPIEXEC_FLAGS_<F> (what tests pass it: oversubscribe, no binding, root
-# allowed), DISTSGD_LAUNCHER_<F> (the two as one command string), DISTSGD_SUFFIX_<F> (empty for the primary, -F for the second) and
+# allowed), DISTSGD_SUFFIX_<F> (empty for the primary, -F for the second) and
 # the object library distsgd_mpi_<F>; the function distsgd_link_mpi(target [F]).
 
 set(DISTSGD_MPI "" CACHE STRING
@@ -75,8 +75,6 @@ function(distsgd_add_mpi flavour mpi_target mpiexec suffix)
   set(DISTSGD_MPIEXEC_${flavour} ${mpiexec} PARENT_SCOPE)
   set(DISTSGD_MPIEXEC_FLAGS_${flavour} ${distsgd_test_flags_${flavour}} PARENT_SCOPE)
   set(DISTSGD_SUFFIX_${flavour} ${suffix} PARENT_SCOPE)
-  string(JOIN " " launcher ${mpiexec} ${distsgd_test_flags_${flavour}})
-  set(DISTSGD_LAUNCHER_${flavour} "${launcher}" PARENT_SCOPE)
 endfunction()
 
 distsgd_add_mpi(${distsgd_primary} MPI::MPI_C ${MPIEXEC_EXECUTABLE} "")
